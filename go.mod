@@ -1,0 +1,12 @@
+module github.com/fiscalkit/gb18240
+
+go 1.26.0
+
+require (
+	github.com/6tail/lunar-go v1.4.7 // indirect
+	github.com/ebfe/scard v0.0.0-20241214075232-7af069cabc25 // indirect
+	github.com/stretchr/testify v1.12.1 // indirect
+	go.bug.st/serial v1.8.0 // indirect
+	golang.org/x/sys v0.43.0 // indirect
+	golang.org/x/text v0.44.0 // indirect
+)
