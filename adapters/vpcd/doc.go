@@ -36,8 +36,8 @@
 //
 // Run serves one card until its context ends; a Slot also lets a test or a
 // program insert, remove and swap cards while it runs. Both reconnect when
-// pcscd drops the connection (for example when pcscd restarts). Power-on
-// and reset are passed to a card that implements Resetter; the ATR is the
+// pcscd drops the connection (for example when pcscd restarts). Power
+// events are passed to a card that implements PowerController; the ATR is the
 // card's own if it implements ATRer, else DefaultATR (T=0, starting
 // 3B 7A like the GB 18240 fiscal cards).
 package vpcd

@@ -31,11 +31,16 @@ type ATRer interface {
 	ATR() []byte
 }
 
-// Resetter is implemented by a served card that models a reset: volatile
-// state (the selected file, verified PINs, a pending GET RESPONSE) is
-// lost. Serve calls Reset on power-on and on a warm reset.
-type Resetter interface {
-	Reset(ctx context.Context) error
+// PowerController is implemented by a served card that models power:
+// Serve calls PowerOff, PowerOn and Reset for vpcd's control codes 00, 01
+// and 02. Power-on and reset are expected to drop the card's volatile
+// state (selected file, verified PINs, a pending GET RESPONSE); their ATR
+// result is not used (vpcd asks for it with code 04). The card emulator
+// (card/emulator.Card) implements it.
+type PowerController interface {
+	PowerOn() []byte
+	PowerOff()
+	Reset() []byte
 }
 
 // Default values of Options fields.
@@ -215,7 +220,7 @@ func serveStream(ctx context.Context, r io.Reader, w io.Writer, c card.Transmitt
 		in = msg[:0]
 		var reply []byte
 		if len(msg) == 1 {
-			reply, err = control(ctx, msg[0], c, opts)
+			reply, err = control(msg[0], c, opts)
 			if err != nil {
 				return err
 			}
@@ -243,23 +248,27 @@ func serveStream(ctx context.Context, r io.Reader, w io.Writer, c card.Transmitt
 }
 
 // control handles a 1-byte message; a nil reply means no answer is sent.
-func control(ctx context.Context, code byte, c card.Transmitter, opts *Options) ([]byte, error) {
+func control(code byte, c card.Transmitter, opts *Options) ([]byte, error) {
+	pc, _ := c.(PowerController)
 	switch code {
 	case CtrlGetATR:
 		return atrOf(c, opts), nil
 	case CtrlPowerOff:
 		opts.emit(Event{Kind: PowerOff, Addr: opts.addr()})
-		return nil, nil
-	case CtrlPowerOn, CtrlReset:
-		kind := PowerOn
-		if code == CtrlReset {
-			kind = Reset
+		if pc != nil {
+			pc.PowerOff()
 		}
-		opts.emit(Event{Kind: kind, Addr: opts.addr()})
-		if r, ok := c.(Resetter); ok {
-			if err := r.Reset(ctx); err != nil {
-				return nil, &CardError{Command: []byte{code}, Err: err}
-			}
+		return nil, nil
+	case CtrlPowerOn:
+		opts.emit(Event{Kind: PowerOn, Addr: opts.addr()})
+		if pc != nil {
+			pc.PowerOn()
+		}
+		return nil, nil
+	case CtrlReset:
+		opts.emit(Event{Kind: Reset, Addr: opts.addr()})
+		if pc != nil {
+			pc.Reset()
 		}
 		return nil, nil
 	}

@@ -35,12 +35,16 @@ func (c *toyCard) Transmit(_ context.Context, cmd []byte) ([]byte, error) {
 	return []byte{c.name, cmd[1], 0x90, 0x00}, nil
 }
 
-func (c *toyCard) Reset(context.Context) error {
+func (c *toyCard) Reset() []byte {
 	c.mu.Lock()
 	c.resets++
 	c.mu.Unlock()
-	return nil
+	return c.atr
 }
+
+func (c *toyCard) PowerOn() []byte { return c.Reset() }
+
+func (c *toyCard) PowerOff() {}
 
 func (c *toyCard) ATR() []byte { return c.atr }
 
