@@ -194,6 +194,9 @@ type FormatError struct {
 	Reason string
 	// Err is the sentinel the error unwraps to.
 	Err error
+	// Cause is the underlying error, if any (a fiscal package error for a
+	// bad date, BCD digit or text field).
+	Cause error
 }
 
 func (e *FormatError) Error() string {
@@ -205,8 +208,16 @@ func (e *FormatError) Error() string {
 	if e.Offset > 0 {
 		s += fmt.Sprintf(" (at offset %d)", e.Offset)
 	}
+	if e.Cause != nil {
+		s += ": " + e.Cause.Error()
+	}
 	return s
 }
 
-// Unwrap returns the sentinel.
-func (e *FormatError) Unwrap() error { return e.Err }
+// Unwrap returns the sentinel and, if set, the cause.
+func (e *FormatError) Unwrap() []error {
+	if e.Cause != nil {
+		return []error{e.Err, e.Cause}
+	}
+	return []error{e.Err}
+}

@@ -15,3 +15,8 @@ var (
 	// layout GB 18240.2 gives them (length, flags, BCD dates, ...).
 	ErrMalformedRecord = errors.New("card: malformed record")
 )
+
+// ErrChecksum means the XOR trailer of a card data block or long response
+// is wrong (returned wrapped in a *FormatError, with the fiscal package's
+// error as the cause).
+var ErrChecksum = errors.New("card: XOR checksum mismatch")
