@@ -1,0 +1,65 @@
+package memory_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/fiscalkit/gb18240/fiscal"
+	"github.com/fiscalkit/gb18240/fiscal/memory"
+)
+
+func Example() {
+	ctx := context.Background()
+	fsys := memory.NewMemFS() // memory.NewDirFS(dir) on a real register
+	m, err := memory.Open(ctx, fsys, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	code, _ := fiscal.ParseInvoiceCode("1440012345")
+	day := fiscal.MustDate(2026, time.March, 2)
+
+	// Before the card command: is there room? Then a durable intent.
+	if err := m.CheckCapacity(memory.KindInvoice, 1); err != nil {
+		fmt.Println(err)
+		return
+	}
+	_ = m.BeginIntent(ctx, memory.Intent{ID: 1, Op: "issue", Payload: []byte{0, 0, 0, 1}})
+
+	// After the card answered: new PIN, the invoice and "done" with one sync.
+	inv := memory.Invoice{
+		Detail:  fiscal.InvoiceDetail{Date: day, Type: fiscal.InvoiceNormal, Number: 1, Total: 1250},
+		Code:    code,
+		Time:    memory.Clock{Hour: 9, Minute: 30},
+		Indexes: fiscal.TaxIndexes{1},
+		Amounts: fiscal.TaxAmounts{1250},
+		Lines:   []memory.Line{{Name: "咖啡", Quantity: 1000, UnitPrice: 1250, Amount: 1250, TaxIndex: 1}},
+	}
+	b := new(memory.Batch).SetPIN(memory.PIN{1, 2, 3, 4, 5, 6, 7, 8}).AddInvoice(inv).EndIntent(1)
+	if err := m.Commit(ctx, b); err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	// The same invoice number again is refused, and nothing is written.
+	err = m.AddInvoice(ctx, inv)
+	fmt.Println("duplicate refused:", errors.Is(err, memory.ErrDuplicate))
+
+	got, _ := m.Invoice(ctx, code, 1)
+	fmt.Println("invoice", got.Code, got.Detail.Number, got.Detail.Total, got.Lines[0].Name)
+	t, _ := m.Totals(ctx, day, day)
+	fmt.Println("normal:", t.NormalCount, t.Normal)
+	fmt.Println("open intents:", len(m.OpenIntents()))
+	m.Close()
+
+	rep, err := memory.Verify(ctx, fsys, nil)
+	fmt.Println("verify:", rep.Records, "records, ok:", rep.OK(), err)
+	// Output:
+	// duplicate refused: true
+	// invoice 1440012345 1 12.50 咖啡
+	// normal: 1 12.50
+	// open intents: 0
+	// verify: 4 records, ok: true <nil>
+}

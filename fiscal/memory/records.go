@@ -1,0 +1,658 @@
+package memory
+
+import (
+	"encoding/binary"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/fiscalkit/gb18240/fiscal"
+)
+
+// Kind is the kind of a stored record. The numeric values are part of the
+// on-disk format.
+type Kind uint8
+
+// Record kinds. Each has its own mutability rule, enforced by the API.
+const (
+	KindMachine     Kind = 1  // machine identity: written once (factory)
+	KindApplication Kind = 2  // application / initialisation: first one, then only a change of owner
+	KindInvoice     Kind = 3  // invoice detail: append-only
+	KindDaily       Kind = 4  // daily record + signature: append-only, dates increasing
+	KindDeclaration Kind = 5  // declaration + DECLARE_DUTY response: append-only
+	KindRollLoad    Kind = 6  // roll loaded into the fiscal card: append-only
+	KindRollUsage   Kind = 7  // used-roll summary: append-only
+	KindPIN         Kind = 8  // rolling fiscal PIN: the newest replaces the older ones
+	KindIntent      Kind = 9  // an operation intent opened
+	KindIntentDone  Kind = 10 // an operation intent marked done
+	KindSecurity    Kind = 11 // security log event: append-only
+)
+
+var kindNames = [...]string{
+	KindMachine:     "machine",
+	KindApplication: "init",
+	KindInvoice:     "invoice",
+	KindDaily:       "daily",
+	KindDeclaration: "declaration",
+	KindRollLoad:    "roll",
+	KindRollUsage:   "roll_usage",
+	KindPIN:         "pin",
+	KindIntent:      "intent",
+	KindIntentDone:  "intent_done",
+	KindSecurity:    "security",
+}
+
+func (k Kind) valid() bool { return k >= KindMachine && k <= KindSecurity }
+
+// String returns the kind's name as used in the JSON Lines export.
+func (k Kind) String() string {
+	if k.valid() {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("Kind(%d)", uint8(k))
+}
+
+// Text field widths (GB18030 bytes) of the records of this package.
+const (
+	VersionLen  = 16   // machine hardware / software version
+	TaxIDLen    = 20   // 纳税人识别号
+	DrawerLen   = 20   // 开票人
+	MaxIntentOp = 32   // bytes of Intent.Op
+	MaxIntent   = 4096 // bytes of Intent.Payload
+	MaxSecText  = 512  // bytes of SecurityEvent.Text
+)
+
+// Machine is the machine identity burnt in at the factory. It is written
+// once and can never be changed.
+type Machine struct {
+	Number          fiscal.MachineNumber // 机器编号, 16 BCD digits
+	Produced        fiscal.Date          // production date
+	HardwareVersion string               // at most VersionLen bytes of GB18030
+	SoftwareVersion string               // at most VersionLen bytes of GB18030
+}
+
+// Application is the application / initialisation record (税控初始化). The
+// first one is written at initialisation; later ones only by a change of
+// owner (停机过户), and every earlier one stays in the history.
+type Application struct {
+	TaxpayerNumber [8]byte           // 纳税人编号
+	TaxpayerName   string            // 纳税人名称, at most 40 bytes of GB18030
+	TaxID          string            // 纳税人识别号, at most 20 bytes
+	FiscalCard     fiscal.CardNumber // 税控卡编号
+	UserCard       fiscal.CardNumber // 用户卡编号
+	InitDate       fiscal.Date       // date of initialisation
+	AppStart       fiscal.Date       // 应用启用日期
+	AppValid       fiscal.Date       // 应用有效日期
+	TaxItems       []fiscal.TaxItem  // at most 6
+	Control        fiscal.ControlData
+}
+
+// Clock is a time of day in the register's zone.
+type Clock struct {
+	Hour, Minute, Second uint8
+}
+
+// ClockOf returns the time of day of t in China Standard Time.
+func ClockOf(t time.Time) Clock {
+	h, m, s := t.In(fiscal.Zone()).Clock()
+	return Clock{uint8(h), uint8(m), uint8(s)}
+}
+
+func (c Clock) valid() bool { return c.Hour < 24 && c.Minute < 60 && c.Second < 60 }
+
+// String returns "hh:mm:ss".
+func (c Clock) String() string { return fmt.Sprintf("%02d:%02d:%02d", c.Hour, c.Minute, c.Second) }
+
+// Line is one goods line of an invoice.
+type Line struct {
+	Name      string          // at most fiscal.ItemNameLen bytes of GB18030
+	Quantity  uint32          // in thousandths of a unit (1500 = 1.5)
+	UnitPrice fiscal.Amount   // fen
+	Amount    fiscal.Amount   // fen
+	TaxIndex  fiscal.TaxIndex // one of the invoice's Indexes
+}
+
+// Invoice is one issued invoice: the 27-byte GB detail plus what a stub
+// reprint and the reports need.
+type Invoice struct {
+	Detail  fiscal.InvoiceDetail // date, type, number, total, 税控码, original number
+	Code    fiscal.InvoiceCode   // 发票代码 of the roll
+	Time    Clock                // time of day of issue
+	Indexes fiscal.TaxIndexes    // tax items used, by slot
+	Amounts fiscal.TaxAmounts    // amount per slot; sums to Detail.Total
+	Lines   []Line               // at most fiscal.MaxInvoiceLines
+	Payer   string               // 付款单位, at most 40 bytes of GB18030
+	Drawer  string               // 开票人, at most DrawerLen bytes of GB18030
+}
+
+// Daily is one daily record with the fiscal card's 128-byte signature.
+type Daily struct {
+	Record    fiscal.DailyRecord
+	Signature [fiscal.SignatureLen]byte
+}
+
+// Declaration is one declaration: the 70-byte data sent with DECLARE_DUTY,
+// the card's 142-byte response (totals, status, MAC1, signature) and the
+// date it was made.
+type Declaration struct {
+	Date     fiscal.Date
+	Data     fiscal.Declaration
+	Response fiscal.DeclareDutyResponse
+}
+
+// RollLoad records an invoice roll loaded into the fiscal card.
+type RollLoad struct {
+	Roll   fiscal.Roll
+	Loaded time.Time // stored to the second
+}
+
+// RollUsage is the summary of a used roll (单卷发票使用汇总).
+type RollUsage struct {
+	Roll                                fiscal.Roll
+	NormalCount, ReturnCount, VoidCount int
+	Normal, Return                      fiscal.Amount // totals in fen
+	First, Last                         fiscal.Date   // first and last issue date
+}
+
+// PIN is the rolling fiscal PIN returned by the fiscal card.
+type PIN [8]byte
+
+// Intent is an operation intent, written before the first card command of a
+// multi-step operation and marked done when the operation is complete. The
+// ones still open at start-up are the operations to recover.
+type Intent struct {
+	ID      uint64 // chosen by the caller, unique among open intents
+	Op      string // operation name, e.g. "issue", at most MaxIntentOp bytes
+	Payload []byte // what recovery needs, at most MaxIntent bytes
+}
+
+// SecurityType is the type of a security log event. Values are stored.
+type SecurityType uint8
+
+// Security event types.
+const (
+	SecPowerLoss   SecurityType = 1 // power lost (or torn tail found) during operation
+	SecClockChange SecurityType = 2 // clock set
+	SecInspection  SecurityType = 3 // inspection (稽查) by a check card
+	SecTamper      SecurityType = 4 // tampering detected
+	SecRepair      SecurityType = 5 // repair done
+	SecPINError    SecurityType = 6 // fiscal PIN rejected by the card
+	SecOther       SecurityType = 7 // anything else; see Text
+)
+
+var secNames = [...]string{
+	SecPowerLoss:   "power_loss",
+	SecClockChange: "clock_change",
+	SecInspection:  "inspection",
+	SecTamper:      "tamper",
+	SecRepair:      "repair",
+	SecPINError:    "pin_error",
+	SecOther:       "other",
+}
+
+func (t SecurityType) valid() bool { return t >= SecPowerLoss && t <= SecOther }
+
+// String returns the event type's name as used in the export.
+func (t SecurityType) String() string {
+	if t.valid() {
+		return secNames[t]
+	}
+	return fmt.Sprintf("SecurityType(%d)", uint8(t))
+}
+
+// SecurityEvent is one entry of the security log.
+type SecurityEvent struct {
+	Time time.Time // stored to the second
+	Type SecurityType
+	Text string // UTF-8, at most MaxSecText bytes
+}
+
+// ---- payload codecs -------------------------------------------------------
+
+// penc builds a payload; the first error is kept and later appends are
+// no-ops for the caller's purposes.
+type penc struct {
+	b   []byte
+	err error
+}
+
+func (e *penc) fail(field string, err error) {
+	if e.err == nil {
+		e.err = fmt.Errorf("%w: %s: %w", ErrInvalid, field, err)
+	}
+}
+
+func (e *penc) u8(v byte)        { e.b = append(e.b, v) }
+func (e *penc) raw(p []byte)     { e.b = append(e.b, p...) }
+func (e *penc) u32(v uint32)     { e.b = binary.BigEndian.AppendUint32(e.b, v) }
+func (e *penc) u64(v uint64)     { e.b = binary.BigEndian.AppendUint64(e.b, v) }
+func (e *penc) i64(v int64)      { e.u64(uint64(v)) }
+func (e *penc) u16(v uint16)     { e.b = binary.BigEndian.AppendUint16(e.b, v) }
+func (e *penc) time(t time.Time) { e.i64(t.Unix()) }
+
+func (e *penc) date(field string, d fiscal.Date) {
+	b, err := d.AppendBCD(e.b)
+	if err != nil {
+		e.fail(field, err)
+		b = append(e.b, 0, 0, 0, 0)
+	}
+	e.b = b
+}
+
+func (e *penc) amount(field string, a fiscal.Amount) {
+	u, err := a.Uint32()
+	if err != nil {
+		e.fail(field, err)
+	}
+	e.u32(u)
+}
+
+func (e *penc) count(field string, n int) {
+	if n < 0 || int64(n) > 0xFFFFFFFF {
+		e.fail(field, fmt.Errorf("count %d out of range", n))
+		n = 0
+	}
+	e.u32(uint32(n))
+}
+
+func (e *penc) text(field, s string, width int) {
+	b, err := fiscal.EncodeText(s, width, fiscal.TextOptions{})
+	if err != nil {
+		e.fail(field, err)
+		b = make([]byte, width)
+	}
+	e.raw(b)
+}
+
+type binaryAppender interface {
+	AppendBinary([]byte) ([]byte, error)
+}
+
+func (e *penc) rec(field string, r binaryAppender, want int) {
+	start := len(e.b)
+	b, err := r.AppendBinary(e.b)
+	if err != nil || len(b)-start != want {
+		if err == nil {
+			err = fmt.Errorf("encoded %d bytes, want %d", len(b)-start, want)
+		}
+		e.fail(field, err)
+		b = append(e.b[:start], make([]byte, want)...)
+	}
+	e.b = b
+}
+
+// pdec reads a payload; it never panics: reads past the end record an
+// error and return zeros.
+type pdec struct {
+	b   []byte
+	err error
+}
+
+func (d *pdec) fail(field string, err error) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%s: %w", field, err)
+	}
+}
+
+var zeros [512]byte
+
+func (d *pdec) next(n int) []byte {
+	if d.err != nil || n > len(d.b) {
+		if d.err == nil {
+			d.err = fmt.Errorf("payload too short: %d bytes needed, %d left", n, len(d.b))
+		}
+		if n <= len(zeros) {
+			return zeros[:n]
+		}
+		return make([]byte, n)
+	}
+	p := d.b[:n]
+	d.b = d.b[n:]
+	return p
+}
+
+func (d *pdec) u8() byte        { return d.next(1)[0] }
+func (d *pdec) u16() uint16     { return binary.BigEndian.Uint16(d.next(2)) }
+func (d *pdec) u32() uint32     { return binary.BigEndian.Uint32(d.next(4)) }
+func (d *pdec) u64() uint64     { return binary.BigEndian.Uint64(d.next(8)) }
+func (d *pdec) time() time.Time { return time.Unix(int64(d.u64()), 0).In(fiscal.Zone()) }
+
+func (d *pdec) date(field string) fiscal.Date {
+	v, err := fiscal.DecodeDate(d.next(fiscal.DateLen))
+	if err != nil {
+		d.fail(field, err)
+	}
+	return v
+}
+
+func (d *pdec) text(field string, width int) string {
+	s, err := fiscal.DecodeText(d.next(width))
+	if err != nil {
+		d.fail(field, err)
+	}
+	return s
+}
+
+type binaryUnmarshaler interface{ UnmarshalBinary([]byte) error }
+
+func (d *pdec) rec(field string, r binaryUnmarshaler, n int) {
+	if err := r.UnmarshalBinary(d.next(n)); err != nil {
+		d.fail(field, err)
+	}
+}
+
+func (d *pdec) done() error {
+	if d.err == nil && len(d.b) != 0 {
+		d.err = fmt.Errorf("%d trailing bytes", len(d.b))
+	}
+	return d.err
+}
+
+// Machine: number[8] produced[4] hw[16] sw[16].
+func (m Machine) appendPayload(b []byte) ([]byte, error) {
+	e := &penc{b: b}
+	e.raw(m.Number[:])
+	e.date("Produced", m.Produced)
+	e.text("HardwareVersion", m.HardwareVersion, VersionLen)
+	e.text("SoftwareVersion", m.SoftwareVersion, VersionLen)
+	return e.b, e.err
+}
+
+func decodeMachine(p []byte) (Machine, error) {
+	d := &pdec{b: p}
+	var m Machine
+	copy(m.Number[:], d.next(8))
+	m.Produced = d.date("Produced")
+	m.HardwareVersion = d.text("HardwareVersion", VersionLen)
+	m.SoftwareVersion = d.text("SoftwareVersion", VersionLen)
+	return m, d.done()
+}
+
+// Application: taxpayer no[8] name[40] tax id[20] fiscal card[8] user card[8]
+// init[4] start[4] valid[4] control[23] n[1] n×tax item[47].
+func (a Application) appendPayload(b []byte) ([]byte, error) {
+	e := &penc{b: b}
+	e.raw(a.TaxpayerNumber[:])
+	e.text("TaxpayerName", a.TaxpayerName, fiscal.TaxpayerNameLen)
+	e.text("TaxID", a.TaxID, TaxIDLen)
+	e.raw(a.FiscalCard[:])
+	e.raw(a.UserCard[:])
+	e.date("InitDate", a.InitDate)
+	e.date("AppStart", a.AppStart)
+	e.date("AppValid", a.AppValid)
+	e.rec("Control", a.Control, fiscal.ControlDataLen)
+	if len(a.TaxItems) > fiscal.MaxTaxItems {
+		e.fail("TaxItems", fmt.Errorf("%d tax items, at most %d", len(a.TaxItems), fiscal.MaxTaxItems))
+	}
+	e.u8(byte(min(len(a.TaxItems), fiscal.MaxTaxItems)))
+	for i, t := range a.TaxItems[:min(len(a.TaxItems), fiscal.MaxTaxItems)] {
+		e.rec(fmt.Sprintf("TaxItems[%d]", i), t, fiscal.TaxItemLen)
+	}
+	return e.b, e.err
+}
+
+func decodeApplication(p []byte) (Application, error) {
+	d := &pdec{b: p}
+	var a Application
+	copy(a.TaxpayerNumber[:], d.next(8))
+	a.TaxpayerName = d.text("TaxpayerName", fiscal.TaxpayerNameLen)
+	a.TaxID = d.text("TaxID", TaxIDLen)
+	copy(a.FiscalCard[:], d.next(8))
+	copy(a.UserCard[:], d.next(8))
+	a.InitDate = d.date("InitDate")
+	a.AppStart = d.date("AppStart")
+	a.AppValid = d.date("AppValid")
+	d.rec("Control", &a.Control, fiscal.ControlDataLen)
+	n := int(d.u8())
+	if n > fiscal.MaxTaxItems {
+		d.fail("TaxItems", fmt.Errorf("%d tax items", n))
+		n = 0
+	}
+	for i := 0; i < n; i++ {
+		var t fiscal.TaxItem
+		d.rec("TaxItems", &t, fiscal.TaxItemLen)
+		a.TaxItems = append(a.TaxItems, t)
+	}
+	return a, d.done()
+}
+
+// Invoice: detail[27] code[10] time hh mm ss[3] indexes[6] amounts 6×u32
+// payer[40] drawer[20] n[1] n×line(name[20] qty u32 price u32 amount u32 index[1]).
+func (v Invoice) appendPayload(b []byte) ([]byte, error) {
+	e := &penc{b: b}
+	e.rec("Detail", v.Detail, fiscal.InvoiceDetailLen)
+	e.raw(v.Code[:])
+	e.u8(v.Time.Hour)
+	e.u8(v.Time.Minute)
+	e.u8(v.Time.Second)
+	for _, x := range v.Indexes {
+		e.u8(byte(x))
+	}
+	for i, a := range v.Amounts {
+		e.amount(fmt.Sprintf("Amounts[%d]", i), a)
+	}
+	e.text("Payer", v.Payer, fiscal.TaxpayerNameLen)
+	e.text("Drawer", v.Drawer, DrawerLen)
+	if len(v.Lines) > fiscal.MaxInvoiceLines {
+		e.fail("Lines", fmt.Errorf("%d lines, at most %d", len(v.Lines), fiscal.MaxInvoiceLines))
+	}
+	n := min(len(v.Lines), fiscal.MaxInvoiceLines)
+	e.u8(byte(n))
+	for i, l := range v.Lines[:n] {
+		f := fmt.Sprintf("Lines[%d]", i)
+		e.text(f+".Name", l.Name, fiscal.ItemNameLen)
+		e.u32(l.Quantity)
+		e.amount(f+".UnitPrice", l.UnitPrice)
+		e.amount(f+".Amount", l.Amount)
+		e.u8(byte(l.TaxIndex))
+	}
+	return e.b, e.err
+}
+
+func decodeInvoice(p []byte) (Invoice, error) {
+	d := &pdec{b: p}
+	var v Invoice
+	d.rec("Detail", &v.Detail, fiscal.InvoiceDetailLen)
+	copy(v.Code[:], d.next(fiscal.InvoiceCodeLen))
+	v.Time = Clock{d.u8(), d.u8(), d.u8()}
+	for i := range v.Indexes {
+		v.Indexes[i] = fiscal.TaxIndex(d.u8())
+	}
+	for i := range v.Amounts {
+		v.Amounts[i] = fiscal.Amount(d.u32())
+	}
+	v.Payer = d.text("Payer", fiscal.TaxpayerNameLen)
+	v.Drawer = d.text("Drawer", DrawerLen)
+	n := int(d.u8())
+	if n > fiscal.MaxInvoiceLines {
+		d.fail("Lines", fmt.Errorf("%d lines", n))
+		n = 0
+	}
+	for i := 0; i < n; i++ {
+		var l Line
+		l.Name = d.text("Lines.Name", fiscal.ItemNameLen)
+		l.Quantity = d.u32()
+		l.UnitPrice = fiscal.Amount(d.u32())
+		l.Amount = fiscal.Amount(d.u32())
+		l.TaxIndex = fiscal.TaxIndex(d.u8())
+		v.Lines = append(v.Lines, l)
+	}
+	return v, d.done()
+}
+
+// Daily: record[64] signature[128].
+func (r Daily) appendPayload(b []byte) ([]byte, error) {
+	e := &penc{b: b}
+	e.rec("Record", r.Record, fiscal.DailyRecordLen)
+	e.raw(r.Signature[:])
+	return e.b, e.err
+}
+
+func decodeDaily(p []byte) (Daily, error) {
+	d := &pdec{b: p}
+	var r Daily
+	d.rec("Record", &r.Record, fiscal.DailyRecordLen)
+	copy(r.Signature[:], d.next(fiscal.SignatureLen))
+	return r, d.done()
+}
+
+// Declaration: date[4] data[70] response[142].
+func (r Declaration) appendPayload(b []byte) ([]byte, error) {
+	e := &penc{b: b}
+	e.date("Date", r.Date)
+	e.rec("Data", r.Data, fiscal.DeclarationLen)
+	e.rec("Response", r.Response, fiscal.DeclareDutyResponseLen)
+	return e.b, e.err
+}
+
+func decodeDeclaration(p []byte) (Declaration, error) {
+	d := &pdec{b: p}
+	var r Declaration
+	r.Date = d.date("Date")
+	d.rec("Data", &r.Data, fiscal.DeclarationLen)
+	d.rec("Response", &r.Response, fiscal.DeclareDutyResponseLen)
+	return r, d.done()
+}
+
+// RollLoad: roll[18] loaded unix seconds i64.
+func (r RollLoad) appendPayload(b []byte) ([]byte, error) {
+	e := &penc{b: b}
+	e.rec("Roll", r.Roll, fiscal.RollLen)
+	e.time(r.Loaded)
+	return e.b, e.err
+}
+
+func decodeRollLoad(p []byte) (RollLoad, error) {
+	d := &pdec{b: p}
+	var r RollLoad
+	d.rec("Roll", &r.Roll, fiscal.RollLen)
+	r.Loaded = d.time()
+	return r, d.done()
+}
+
+// RollUsage: roll[18] counts 3×u32 normal u64 return u64 first[4] last[4].
+func (r RollUsage) appendPayload(b []byte) ([]byte, error) {
+	e := &penc{b: b}
+	e.rec("Roll", r.Roll, fiscal.RollLen)
+	e.count("NormalCount", r.NormalCount)
+	e.count("ReturnCount", r.ReturnCount)
+	e.count("VoidCount", r.VoidCount)
+	if r.Normal < 0 || r.Return < 0 {
+		e.fail("Normal/Return", fmt.Errorf("negative total"))
+	}
+	e.i64(int64(r.Normal))
+	e.i64(int64(r.Return))
+	e.date("First", r.First)
+	e.date("Last", r.Last)
+	return e.b, e.err
+}
+
+func decodeRollUsage(p []byte) (RollUsage, error) {
+	d := &pdec{b: p}
+	var r RollUsage
+	d.rec("Roll", &r.Roll, fiscal.RollLen)
+	r.NormalCount = int(d.u32())
+	r.ReturnCount = int(d.u32())
+	r.VoidCount = int(d.u32())
+	r.Normal = fiscal.Amount(d.u64())
+	r.Return = fiscal.Amount(d.u64())
+	if r.Normal < 0 || r.Return < 0 {
+		d.fail("Normal/Return", fmt.Errorf("negative total"))
+	}
+	r.First = d.date("First")
+	r.Last = d.date("Last")
+	return r, d.done()
+}
+
+// PIN: 8 bytes.
+func (p PIN) appendPayload(b []byte) ([]byte, error) { return append(b, p[:]...), nil }
+
+func decodePIN(p []byte) (PIN, error) {
+	d := &pdec{b: p}
+	var v PIN
+	copy(v[:], d.next(8))
+	return v, d.done()
+}
+
+// Intent: id u64, op length u8, op, payload length u16, payload.
+func (in Intent) appendPayload(b []byte) ([]byte, error) {
+	e := &penc{b: b}
+	if len(in.Op) == 0 || len(in.Op) > MaxIntentOp || !utf8.ValidString(in.Op) {
+		e.fail("Op", fmt.Errorf("operation name must be 1..%d bytes of UTF-8", MaxIntentOp))
+	}
+	if len(in.Payload) > MaxIntent {
+		e.fail("Payload", fmt.Errorf("%d bytes, at most %d", len(in.Payload), MaxIntent))
+	}
+	e.u64(in.ID)
+	op := in.Op[:min(len(in.Op), MaxIntentOp)]
+	e.u8(byte(len(op)))
+	e.raw([]byte(op))
+	pl := in.Payload[:min(len(in.Payload), MaxIntent)]
+	e.u16(uint16(len(pl)))
+	e.raw(pl)
+	return e.b, e.err
+}
+
+func decodeIntent(p []byte) (Intent, error) {
+	d := &pdec{b: p}
+	var in Intent
+	in.ID = d.u64()
+	n := int(d.u8())
+	in.Op = string(d.next(n))
+	if n == 0 || n > MaxIntentOp || !utf8.ValidString(in.Op) {
+		d.fail("Op", fmt.Errorf("bad operation name"))
+	}
+	m := int(d.u16())
+	if m > MaxIntent {
+		d.fail("Payload", fmt.Errorf("%d bytes", m))
+		m = 0
+	}
+	in.Payload = append([]byte(nil), d.next(m)...)
+	return in, d.done()
+}
+
+// IntentDone: id u64.
+func appendIntentDone(b []byte, id uint64) []byte { return binary.BigEndian.AppendUint64(b, id) }
+
+func decodeIntentDone(p []byte) (uint64, error) {
+	d := &pdec{b: p}
+	id := d.u64()
+	return id, d.done()
+}
+
+// SecurityEvent: time unix seconds i64, type u8, text length u16, UTF-8 text.
+func (s SecurityEvent) appendPayload(b []byte) ([]byte, error) {
+	e := &penc{b: b}
+	if !s.Type.valid() {
+		e.fail("Type", fmt.Errorf("unknown security event type %d", s.Type))
+	}
+	if len(s.Text) > MaxSecText || !utf8.ValidString(s.Text) {
+		e.fail("Text", fmt.Errorf("text must be at most %d bytes of UTF-8", MaxSecText))
+	}
+	e.time(s.Time)
+	e.u8(byte(s.Type))
+	t := s.Text[:min(len(s.Text), MaxSecText)]
+	e.u16(uint16(len(t)))
+	e.raw([]byte(t))
+	return e.b, e.err
+}
+
+func decodeSecurity(p []byte) (SecurityEvent, error) {
+	d := &pdec{b: p}
+	var s SecurityEvent
+	s.Time = d.time()
+	s.Type = SecurityType(d.u8())
+	if !s.Type.valid() {
+		d.fail("Type", fmt.Errorf("unknown security event type %d", s.Type))
+	}
+	n := int(d.u16())
+	if n > MaxSecText {
+		d.fail("Text", fmt.Errorf("%d bytes", n))
+		n = 0
+	}
+	s.Text = string(d.next(n))
+	if !utf8.ValidString(s.Text) {
+		d.fail("Text", fmt.Errorf("not UTF-8"))
+	}
+	return s, d.done()
+}
