@@ -1,0 +1,277 @@
+package servicepolicy
+
+import (
+	"errors"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func at(s string) time.Time {
+	t, err := time.ParseInLocation("2006-01-02 15:04", s, cst)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func newCal(t testing.TB) *Calendar {
+	t.Helper()
+	c, err := NewCalendar(CalendarOptions{})
+	require.NoError(t, err)
+	return c
+}
+
+func TestCalendarWorkingDays(t *testing.T) {
+	c := newCal(t)
+	cases := []struct {
+		day  string
+		work bool
+		why  string
+	}{
+		{"2024-09-29", true, "2024 国庆 make-up Sunday"},
+		{"2024-09-30", true, "plain Monday"},
+		{"2024-10-01", false, "国庆"},
+		{"2024-10-04", false, "国庆 Friday"},
+		{"2024-10-07", false, "国庆 Monday"},
+		{"2024-10-08", true, "back to work"},
+		{"2024-10-12", true, "2024 国庆 make-up Saturday"},
+		{"2024-10-13", false, "plain Sunday"},
+		{"2025-01-26", true, "2025 春节 make-up Sunday"},
+		{"2025-01-27", true, "Monday before 春节"},
+		{"2025-01-28", false, "除夕"},
+		{"2025-02-04", false, "last 春节 day (Tuesday)"},
+		{"2025-02-05", true, "back to work"},
+		{"2025-02-08", true, "2025 春节 make-up Saturday"},
+		{"2025-10-08", false, "2025 国庆中秋 eighth day"},
+		{"2025-10-11", true, "2025 国庆 make-up Saturday"},
+		{"2026-11-20", true, "plain Friday"},
+		{"2026-11-21", false, "plain Saturday"},
+	}
+	for _, tc := range cases {
+		got, err := c.IsWorkingDay(at(tc.day + " 12:00"))
+		require.NoError(t, err, tc.day)
+		require.Equal(t, tc.work, got, "%s: %s", tc.day, tc.why)
+	}
+}
+
+// Published totals: 251 working days in 2024, 248 in 2025 (two more statutory days from 2025).
+func TestCalendarYearTotals(t *testing.T) {
+	c := newCal(t)
+	for year, want := range map[int]int{2024: 251, 2025: 248} {
+		d, err := c.WorkingTimeBetween(time.Date(year, 1, 1, 0, 0, 0, 0, cst), time.Date(year+1, 1, 1, 0, 0, 0, 0, cst))
+		require.NoError(t, err)
+		require.Equal(t, want, int(d/c.DayLength()), "year %d", year)
+	}
+}
+
+func TestCalendarAddWorkingTime(t *testing.T) {
+	c := newCal(t)
+	cases := []struct {
+		name  string
+		start string
+		days  int
+		hours int
+		want  string
+	}{
+		{"Friday evening + 1 working day ends Monday", "2026-11-20 20:00", 1, 0, "2026-11-23 18:00"},
+		{"Friday evening + 2 working hours", "2026-11-20 20:00", 0, 2, "2026-11-23 11:00"},
+		{"inside the day", "2026-11-24 10:00", 1, 0, "2026-11-25 10:00"},
+		{"before opening", "2026-11-24 07:00", 0, 3, "2026-11-24 12:00"},
+		{"exactly at closing", "2026-11-24 18:00", 0, 1, "2026-11-25 10:00"},
+		{"春节 2025: Monday 17:00 + 2h skips the holiday", "2025-01-27 17:00", 0, 2, "2025-02-05 10:00"},
+		{"春节 2025: Friday evening lands on make-up Sunday", "2025-01-24 20:00", 1, 0, "2025-01-26 18:00"},
+		{"春节 2025: inside the holiday + 2 days", "2025-01-30 11:00", 2, 0, "2025-02-06 18:00"},
+		{"春节 2025: Thursday + 2 days reaches make-up Saturday", "2025-02-06 10:00", 2, 0, "2025-02-08 10:00"},
+		{"国庆 2024: Monday before + 1 day", "2024-09-30 10:00", 1, 0, "2024-10-08 10:00"},
+		{"国庆 2024: make-up Sunday counts", "2024-09-28 12:00", 1, 0, "2024-09-29 18:00"},
+		{"国庆 2024: Friday after lands on make-up Saturday", "2024-10-11 10:00", 1, 0, "2024-10-12 10:00"},
+		{"across 元旦 2026 into make-up Sunday 4 Jan", "2025-12-31 17:00", 0, 2, "2026-01-04 10:00"},
+		{"all of 2024: ends at the close of its last working day", "2024-01-02 09:00", 251, 0, "2024-12-31 18:00"},
+		{"one more hour runs into 2025", "2024-01-02 09:00", 251, 1, "2025-01-02 10:00"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d := time.Duration(tc.days)*c.DayLength() + time.Duration(tc.hours)*time.Hour
+			got, err := c.AddWorkingTime(at(tc.start), d)
+			require.NoError(t, err)
+			require.Equal(t, at(tc.want), got, "got %s", stamp(got))
+			back, err := c.WorkingTimeBetween(at(tc.start), got)
+			require.NoError(t, err)
+			require.Equal(t, d, back)
+		})
+	}
+}
+
+// naiveAdd walks minute by minute (day by day when possible) to cross-check
+// the prefix-sum arithmetic.
+func naiveAdd(c *Calendar, t time.Time, d time.Duration) time.Time {
+	for d > 0 {
+		work, err := c.IsWorkingDay(t)
+		if err != nil {
+			panic(err)
+		}
+		y, m, dd := t.In(cst).Date()
+		midnight := time.Date(y, m, dd, 0, 0, 0, 0, cst)
+		open, close := midnight.Add(c.start), midnight.Add(c.end)
+		if !work || !t.Before(close) {
+			t = midnight.AddDate(0, 0, 1)
+			continue
+		}
+		if t.Before(open) {
+			t = open
+		}
+		if left := close.Sub(t); left >= d {
+			return t.Add(d)
+		} else {
+			d -= left
+			t = close
+		}
+	}
+	return t
+}
+
+func TestCalendarAgainstNaive(t *testing.T) {
+	c := newCal(t)
+	rng := rand.New(rand.NewPCG(1, 2))
+	base := at("2023-01-01 00:00")
+	for i := 0; i < 3000; i++ {
+		start := base.Add(time.Duration(rng.Int64N(int64(3 * 365 * 24 * time.Hour))))
+		d := time.Duration(1+rng.Int64N(int64(60*9*time.Hour/time.Minute))) * time.Minute
+		got, err := c.AddWorkingTime(start, d)
+		require.NoError(t, err)
+		require.Equal(t, naiveAdd(c, start, d), got, "start %s + %v", stamp(start), d)
+	}
+}
+
+func TestCalendarYearNotCovered(t *testing.T) {
+	c := newCal(t)
+	_, err := c.IsWorkingDay(at("2028-03-01 10:00"))
+	require.ErrorIs(t, err, ErrYearNotCovered)
+	var yn *YearNotCoveredError
+	require.ErrorAs(t, err, &yn)
+	require.Equal(t, 2028, yn.Year)
+
+	// Crossing into an uncovered year is an error, not a Monday-to-Friday guess.
+	_, err = c.AddWorkingDays(at("2027-12-28 10:00"), 5)
+	require.ErrorIs(t, err, ErrYearNotCovered)
+	_, err = c.AddWorkingDays(at("2001-06-01 10:00"), 1)
+	require.ErrorIs(t, err, ErrYearNotCovered, "lunar-go lists only the last days of 2001")
+
+	// 2027 is covered, but its December may still move when 2028 is published.
+	p, err := c.Provisional(2027)
+	require.NoError(t, err)
+	require.True(t, p)
+	p, err = c.Provisional(2026)
+	require.NoError(t, err)
+	require.False(t, p)
+
+	// A caller adds 2028 (a made-up arrangement for the test).
+	a, err := ParseYearArrangement([]byte(`{"year": 2028, "days": [
+		{"date": "2028-01-01", "kind": "off", "name": "元旦"},
+		{"date": "2028-01-03", "kind": "off", "name": "元旦"},
+		{"date": "2028-01-08", "kind": "work", "name": "元旦"},
+		{"date": "2027-12-31", "kind": "off", "name": "元旦"}]}`))
+	require.NoError(t, err)
+	require.NoError(t, c.SetYear(a))
+	got, err := c.AddWorkingDays(at("2027-12-30 10:00"), 1)
+	require.NoError(t, err)
+	// Thu 30 Dec 10-18 (8 h), [Fri 31 off], Sat, Sun, [Mon 3 Jan off], Tue 4 Jan 9-10.
+	require.Equal(t, at("2028-01-04 10:00"), got, stamp(got))
+	p, err = c.Provisional(2027)
+	require.NoError(t, err)
+	require.False(t, p)
+	w, err := c.IsWorkingDay(at("2028-01-08 10:00"))
+	require.NoError(t, err)
+	require.True(t, w, "make-up Saturday from the added year")
+}
+
+func TestCalendarOverrideYear(t *testing.T) {
+	c := newCal(t)
+	before, err := c.AddWorkingDays(at("2026-11-20 20:00"), 1)
+	require.NoError(t, err)
+	require.Equal(t, at("2026-11-23 18:00"), before)
+	a, err := LunarSource{}.Arrangement(2026)
+	require.NoError(t, err)
+	a.Days = append(a.Days, Adjustment{Date: Date{2026, 11, 23}, Kind: DayOff, Name: "test"})
+	require.NoError(t, c.SetYear(a))
+	after, err := c.AddWorkingDays(at("2026-11-20 20:00"), 1)
+	require.NoError(t, err)
+	require.Equal(t, at("2026-11-24 18:00"), after)
+}
+
+func TestCalendarSources(t *testing.T) {
+	m := MapSource{2030: {Year: 2030, Days: []Adjustment{{Date: Date{2030, 1, 1}, Kind: DayOff}}}}
+	c, err := NewCalendar(CalendarOptions{Source: ChainSource{m, LunarSource{}}, Day: WorkingDay{Start: 8*time.Hour + 30*time.Minute, End: 17*time.Hour + 30*time.Minute}})
+	require.NoError(t, err)
+	got, err := c.AddWorkingHours(at("2029-12-31 17:00"), 1)
+	require.ErrorIs(t, err, ErrYearNotCovered, "2029 is in neither source: %s", got)
+	w, err := c.IsWorkingDay(at("2030-01-01 10:00"))
+	require.NoError(t, err)
+	require.False(t, w)
+	got, err = c.AddWorkingHours(at("2026-11-20 17:00"), 1)
+	require.NoError(t, err)
+	require.Equal(t, at("2026-11-23 09:00"), got)
+
+	_, err = NewCalendar(CalendarOptions{Day: WorkingDay{Start: 10 * time.Hour, End: 9 * time.Hour}})
+	require.ErrorIs(t, err, ErrInvalidCalendar)
+}
+
+func TestParseYearArrangementErrors(t *testing.T) {
+	cases := map[string]string{
+		`{"year": 2028, "days": [{"date": "2028-02-30", "kind": "off"}]}`:                                         "days[0].date",
+		`{"year": 2028, "days": [{"date": "2026-02-03", "kind": "off"}]}`:                                         "days[0].date",
+		`{"year": 2028, "days": [{"date": "2028-02-03", "kind": "nap"}]}`:                                         "days[0].kind",
+		`{"year": 2028, "days": [{"date": "2028-02-03", "kind": "off"}, {"date": "2028-02-03", "kind": "work"}]}`: "days[1].date",
+		`{"year": 99, "days": []}`:   "year",
+		`{"year": 2028, "dayz": []}`: "dayz",
+		`{"year": "2028"}`:           "year",
+	}
+	for in, field := range cases {
+		_, err := ParseYearArrangement([]byte(in))
+		require.ErrorIs(t, err, ErrInvalidCalendar, in)
+		var fe *FieldError
+		require.True(t, errors.As(err, &fe), in)
+		require.Equal(t, field, fe.Field, "%s: %v", in, err)
+	}
+}
+
+func FuzzParseYearArrangement(f *testing.F) {
+	f.Add([]byte(`{"year": 2028, "days": [{"date": "2028-01-01", "kind": "off", "name": "元旦"}]}`))
+	f.Add([]byte(`{"year": 2028, "days": [{"date": "2027-12-31", "kind": "work"}]}`))
+	f.Add([]byte(`{"year": -1}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		a, err := ParseYearArrangement(data)
+		if err != nil {
+			return
+		}
+		c := newCal(t)
+		if err := c.SetYear(a); err != nil {
+			t.Fatalf("validated arrangement refused: %v", err)
+		}
+		// Using it must never panic.
+		_, _ = c.AddWorkingDays(time.Date(a.Year, 6, 1, 10, 0, 0, 0, cst), 3)
+	})
+}
+
+func TestParseSpan(t *testing.T) {
+	for in, want := range map[string]Span{
+		"30m": Dur(30 * time.Minute), "1h30m": Dur(90 * time.Minute), "5d": DaysSpan(5),
+		"1mo": MonthsSpan(1), "1y": MonthsSpan(12), "": {}, "0": {},
+	} {
+		got, err := ParseSpan(in)
+		require.NoError(t, err, in)
+		require.Equal(t, want, got, in)
+		back, err := ParseSpan(got.String())
+		require.NoError(t, err)
+		require.Equal(t, got, back)
+	}
+	for _, in := range []string{"-1h", "0d", "xd", "1w", "2.5d", "99999999d", "-5m"} {
+		_, err := ParseSpan(in)
+		require.Error(t, err, in)
+	}
+	require.Equal(t, at("2026-02-28 10:00"), addMonths(at("2026-01-31 10:00"), 1))
+}
