@@ -23,7 +23,7 @@ var (
 	ErrAlreadyRegistered = errors.New("card: fiscal card already registered")
 	// ErrNotRegistered means the fiscal card has not been registered yet
 	// (6901 on ISSUE_INVOICE, DECLARE_DUTY, DAILY_COLLECT_SIGN,
-	// UPDATE_CONTROLS, INPUT_INVOICE_NB).
+	// UPDATE_CONTROLS, INPUT_INVOICE_NB, VERIFY_FISCAL_PIN).
 	ErrNotRegistered = errors.New("card: fiscal card not registered")
 	// ErrAlreadyCollected means the user card already holds this
 	// declaration (6901 on DATA_COLLECT, 已经汇总).
@@ -172,8 +172,8 @@ func (e *PINError) Unwrap() []error {
 //
 //	SW    command                                  error
 //	6901  GET_REGISTER_NB, TERMINAL_REGISTER       ErrAlreadyRegistered (+ErrStatusInvalid)
-//	6901  ISSUE_INVOICE, DECLARE_DUTY, UPDATE_CONTROLS,
-//	      INPUT_INVOICE_NB, DAILY_COLLECT_SIGN     ErrNotRegistered (+ErrStatusInvalid)
+//	6901  ISSUE_INVOICE, DECLARE_DUTY, UPDATE_CONTROLS, INPUT_INVOICE_NB,
+//	      DAILY_COLLECT_SIGN, VERIFY_FISCAL_PIN    ErrNotRegistered (+ErrStatusInvalid)
 //	6901  DATA_COLLECT                             ErrAlreadyCollected (+ErrStatusInvalid)
 //	6981  VERIFY, VERIFY_FISCAL_PIN, INTERNAL/EXTERNAL AUTHENTICATE
 //	                                               ErrKeyType
@@ -218,7 +218,8 @@ func CheckStatus(cla, ins byte, sw SW) error {
 		switch {
 		case is(INSGetRegisterNB), is(INSTerminalRegister):
 			e.Err, e.Generic = ErrAlreadyRegistered, ErrStatusInvalid
-		case is(INSIssueInvoice), is(INSDeclareDuty), is(INSUpdateControls), is(INSInputInvoiceNB), is(INSDailyCollectSign):
+		case is(INSIssueInvoice), is(INSDeclareDuty), is(INSUpdateControls), is(INSInputInvoiceNB), is(INSDailyCollectSign),
+			is(INSVerifyFiscalPIN):
 			e.Err, e.Generic = ErrNotRegistered, ErrStatusInvalid
 		case is(INSDataCollect):
 			e.Err, e.Generic = ErrAlreadyCollected, ErrStatusInvalid

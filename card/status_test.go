@@ -25,6 +25,7 @@ func TestCheckStatusTable(t *testing.T) {
 		{prop, INSDailyCollectSign, SWStatusInvalid, []error{ErrNotRegistered}, nil},
 		{prop, INSUpdateControls, SWStatusInvalid, []error{ErrNotRegistered}, nil},
 		{prop, INSInputInvoiceNB, SWStatusInvalid, []error{ErrNotRegistered}, nil},
+		{prop, INSVerifyFiscalPIN, SWStatusInvalid, []error{ErrNotRegistered, ErrStatusInvalid}, nil},
 		{prop, INSDataCollect, SWStatusInvalid, []error{ErrAlreadyCollected, ErrStatusInvalid}, []error{ErrNotRegistered}},
 		{iso, INSUpdateBinary, SWStatusInvalid, []error{ErrStatusInvalid}, []error{ErrAlreadyRegistered, ErrNotRegistered, ErrAlreadyCollected}},
 		{iso, INSVerify, SWFileTypeError, []error{ErrKeyType}, []error{ErrFileType}},
