@@ -486,9 +486,9 @@ func (e *Evaluator) deadline(c *Commitment, base Finding, evs []Event, zone Zone
 			if err != nil {
 				return "?"
 			}
-			return shortDuration(d.Round(time.Minute)) + " working time"
+			return humanDuration(d.Round(time.Minute)) + " working time"
 		}
-		return shortDuration(to.Sub(start.At).Round(time.Minute))
+		return humanDuration(to.Sub(start.At).Round(time.Minute))
 	}
 	switch {
 	case stopped && !stop.At.After(f.Due):

@@ -64,6 +64,19 @@ func (s Span) String() string {
 	return "0"
 }
 
+// humanDuration prints d for people: whole days as "d" ("8d1h", not
+// "193h"). Only for reasons; spans use shortDuration.
+func humanDuration(d time.Duration) string {
+	if d >= 24*time.Hour {
+		days, rest := d/(24*time.Hour), d%(24*time.Hour)
+		if rest == 0 {
+			return strconv.FormatInt(int64(days), 10) + "d"
+		}
+		return strconv.FormatInt(int64(days), 10) + "d" + shortDuration(rest)
+	}
+	return shortDuration(d)
+}
+
 // shortDuration prints d without trailing zero units ("1h" not "1h0m0s").
 func shortDuration(d time.Duration) string {
 	str := d.String()

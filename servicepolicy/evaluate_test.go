@@ -1,0 +1,354 @@
+package servicepolicy
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// fixture is a small data set the table tests add one record to.
+func fixture() *Dataset {
+	return &Dataset{
+		Units: []Unit{
+			{ID: "P1", Name: "城区服务站", Authorised: Date{2020, 1, 1}, TaxOffice: "市税务局"},
+			{ID: "U2", Name: "unlicensed shop"},
+		},
+		Customers: []Customer{
+			{ID: "urban", Unit: "P1", Zone: ZoneUrban, Installed: at("2024-03-01 10:00"), UserCard: "UC1"},
+			{ID: "sub", Unit: "P1", Zone: ZoneSuburban, UserCard: "UC2"},
+			{ID: "county", Unit: "P1", Zone: ZoneCounty, UserCard: "UC3"},
+			{ID: "remote", Unit: "P1", Zone: ZoneRemote, UserCard: "UC4"},
+			{ID: "shared", Unit: "P1", Zone: ZoneUrban, UserCard: "UC1"},
+		},
+		Machines: []Machine{
+			{Serial: "M-new", Customer: "urban", Paid: at("2026-06-01 10:00"), Contract: "W1", FiscalCard: "F1"},
+			{Serial: "M-old", Customer: "urban", Paid: at("2024-01-01 10:00"), Contract: "W2", FiscalCard: "F2"},
+		},
+		Technicians: []Technician{
+			{ID: "T1", Unit: "P1", Certificates: []Certificate{{Number: "C1", Issued: Date{2025, 1, 1}, Expires: Date{2027, 12, 31}}}},
+			{ID: "T2", Unit: "P1", Certificates: []Certificate{{Number: "C2", Issued: Date{2023, 1, 1}, Expires: Date{2026, 9, 30}}}},
+		},
+	}
+}
+
+
+func evs(pairs ...any) []Event {
+	var out []Event
+	for i := 0; i < len(pairs); i += 2 {
+		e := Event{Kind: pairs[i].(EventKind), At: at(pairs[i+1].(string))}
+		if e.Kind == EvDispatched {
+			e.Technician = "T1"
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func evalOne(t *testing.T, tk Ticket, now string) map[string]Finding {
+	t.Helper()
+	d := fixture()
+	d.Tickets = append(d.Tickets, tk)
+	require.NoError(t, d.Validate())
+	e, err := NewEvaluator(SeedPolicy(), nil)
+	require.NoError(t, err)
+	fs, err := e.EvaluateTicket(NewIndex(d), &d.Tickets[0], at(now), nil)
+	require.NoError(t, err)
+	out := make(map[string]Finding)
+	for _, f := range fs {
+		out[f.Commitment] = f
+	}
+	return out
+}
+
+func TestTicketCommitments(t *testing.T) {
+	tk := func(cust string, events []Event) Ticket {
+		return Ticket{ID: "K1", Unit: "P1", Customer: cust, Events: events}
+	}
+	cases := []struct {
+		name  string
+		t     Ticket
+		now   string
+		id    string
+		state State
+		due   string // checked when set
+		over  bool   // OverTarget expected
+	}{
+		// V2 urban arrival: target 30 min, limit 60 min.
+		{"V2 within target", tk("urban", evs(EvOpened, "2026-11-02 10:00", EvArrived, "2026-11-02 10:25")), "2026-11-03 00:00", "V2", Met, "2026-11-02 11:00", false},
+		{"V2 over target within limit", tk("urban", evs(EvOpened, "2026-11-02 10:00", EvArrived, "2026-11-02 10:42")), "2026-11-03 00:00", "V2", Met, "", true},
+		{"V2 late", tk("urban", evs(EvOpened, "2026-11-02 10:00", EvArrived, "2026-11-02 11:15")), "2026-11-03 00:00", "V2", Breached, "", false},
+		{"V2 still running", tk("urban", evs(EvOpened, "2026-11-02 10:00")), "2026-11-02 10:30", "V2", Pending, "", false},
+		{"V2 overdue without arrival", tk("urban", evs(EvOpened, "2026-11-02 10:00")), "2026-11-02 12:00", "V2", Breached, "", false},
+		{"V2 calendar clock at night (24x7)", tk("urban", evs(EvOpened, "2026-11-07 23:30", EvArrived, "2026-11-08 00:20")), "2026-11-09 00:00", "V2", Met, "2026-11-08 00:30", true},
+		{"V2 solved by phone", tk("urban", evs(EvOpened, "2026-11-02 10:00", EvResolvedByPhone, "2026-11-02 10:10")), "2026-11-03 00:00", "V2", NotApplicable, "", false},
+		{"V2 not for suburbs", tk("sub", evs(EvOpened, "2026-11-02 10:00")), "2026-11-03 00:00", "V2", NotApplicable, "", false},
+		// V3 suburb/county: target 1 h, limit 2 h.
+		{"V3 county over target", tk("county", evs(EvOpened, "2026-11-02 10:00", EvArrived, "2026-11-02 11:30")), "2026-11-03 00:00", "V3", Met, "2026-11-02 12:00", true},
+		{"V3 suburb late", tk("sub", evs(EvOpened, "2026-11-02 10:00", EvArrived, "2026-11-02 12:10")), "2026-11-03 00:00", "V3", Breached, "", false},
+		{"V3 not for remote", tk("remote", evs(EvOpened, "2026-11-02 10:00")), "2026-11-03 00:00", "V3", NotApplicable, "", false},
+		// V4 routine fault within 2 h of arrival.
+		{"V4 met", tk("urban", evs(EvOpened, "2026-11-02 10:00", EvArrived, "2026-11-02 10:30", EvFixed, "2026-11-02 12:20")), "2026-11-03 00:00", "V4", Met, "2026-11-02 12:30", false},
+		{"V4 breached", tk("urban", evs(EvOpened, "2026-11-02 10:00", EvArrived, "2026-11-02 10:30", EvFixed, "2026-11-02 12:40")), "2026-11-03 00:00", "V4", Breached, "", false},
+		{"V4 not routine (part)", tk("urban", evs(EvOpened, "2026-11-02 10:00", EvArrived, "2026-11-02 10:30", EvPartOrdered, "2026-11-02 11:00")), "2026-11-03 00:00", "V4", NotApplicable, "", false},
+		// V5 part replaced within 24 h of the request.
+		{"V5 met", tk("urban", evs(EvOpened, "2026-11-02 10:00", EvPartOrdered, "2026-11-02 11:00", EvPartReplaced, "2026-11-03 09:00")), "2026-11-04 00:00", "V5", Met, "2026-11-03 10:00", false},
+		{"V5 breached", tk("urban", evs(EvOpened, "2026-11-02 10:00", EvPartOrdered, "2026-11-02 11:00", EvPartReplaced, "2026-11-03 16:00")), "2026-11-04 00:00", "V5", Breached, "", false},
+		{"V5 no part", tk("urban", evs(EvOpened, "2026-11-02 10:00")), "2026-11-04 00:00", "V5", NotApplicable, "", false},
+		// V7 loaner when the machine leaves for the workshop.
+		{"V7 met", tk("urban", evs(EvOpened, "2026-11-02 10:00", EvCarriedIn, "2026-11-02 11:00", EvLoanerOut, "2026-11-02 11:20")), "2026-11-04 00:00", "V7", Met, "2026-11-02 12:00", false},
+		{"V7 breached", tk("urban", evs(EvOpened, "2026-11-02 10:00", EvCarriedIn, "2026-11-02 11:00")), "2026-11-02 15:00", "V7", Breached, "", false},
+		// A4 on site within 24 h when the phone did not solve it.
+		{"A4 met", tk("remote", evs(EvOpened, "2026-11-02 10:00", EvArrived, "2026-11-03 09:00")), "2026-11-04 00:00", "A4", Met, "2026-11-03 10:00", false},
+		{"A4 breached", tk("remote", evs(EvOpened, "2026-11-02 10:00", EvArrived, "2026-11-03 11:00")), "2026-11-04 00:00", "A4", Breached, "", false},
+		// A5 fixed within 1 working day of arrival; remote exempt.
+		{"A5 Friday evening arrival, fixed Monday", tk("urban", evs(EvOpened, "2026-11-20 19:00", EvArrived, "2026-11-20 19:40", EvFixed, "2026-11-23 16:00")), "2026-11-24 00:00", "A5", Met, "2026-11-23 18:00", false},
+		{"A5 next day late", tk("urban", evs(EvOpened, "2026-11-23 09:30", EvArrived, "2026-11-23 10:00", EvFixed, "2026-11-24 11:00")), "2026-11-25 00:00", "A5", Breached, "2026-11-24 10:00", false},
+		{"A5 across 春节 2025", tk("urban", evs(EvOpened, "2025-01-27 15:00", EvArrived, "2025-01-27 16:00", EvFixed, "2025-02-05 14:00")), "2025-02-06 00:00", "A5", Met, "2025-02-05 16:00", false},
+		{"A5 across 国庆 2024 late", tk("urban", evs(EvOpened, "2024-09-30 14:00", EvArrived, "2024-09-30 15:00", EvFixed, "2024-10-08 16:00")), "2024-10-09 00:00", "A5", Breached, "2024-10-08 15:00", false},
+		{"A5 make-up Saturday counts (国庆 2024)", tk("urban", evs(EvOpened, "2024-10-11 15:00", EvArrived, "2024-10-11 16:00", EvFixed, "2024-10-12 15:00")), "2024-10-13 00:00", "A5", Met, "2024-10-12 16:00", false},
+		{"A5 remote exempt", tk("remote", evs(EvOpened, "2026-11-02 10:00", EvArrived, "2026-11-03 10:00", EvFixed, "2026-11-06 10:00")), "2026-11-07 00:00", "A5", Exempt, "2026-11-04 10:00", false},
+		// A8 fixed or escalated within 2 working days of the request.
+		{"A8 Friday evening request escalated Tuesday", tk("urban", evs(EvOpened, "2026-11-20 20:00", EvEscalated, "2026-11-24 17:00")), "2026-11-25 00:00", "A8", Met, "2026-11-24 18:00", false},
+		{"A8 escalated too late", tk("urban", evs(EvOpened, "2026-11-20 20:00", EvEscalated, "2026-11-25 09:30")), "2026-11-26 00:00", "A8", Breached, "", false},
+		{"A8 pending over the weekend", tk("urban", evs(EvOpened, "2026-11-20 20:00")), "2026-11-22 12:00", "A8", Pending, "2026-11-24 18:00", false},
+		// A12 loaner when the repair will take over 3 days.
+		{"A12 breached", tk("urban", []Event{{Kind: EvOpened, At: at("2026-11-02 10:00")}, {Kind: EvEstimate, At: at("2026-11-02 12:00"), Estimate: DaysSpan(5)}, {Kind: EvLoanerOut, At: at("2026-11-03 18:00")}}), "2026-11-04 00:00", "A12", Breached, "2026-11-03 12:00", false},
+		{"A12 met", tk("urban", []Event{{Kind: EvOpened, At: at("2026-11-02 10:00")}, {Kind: EvEstimate, At: at("2026-11-02 12:00"), Estimate: DaysSpan(4)}, {Kind: EvLoanerOut, At: at("2026-11-02 14:00")}}), "2026-11-04 00:00", "A12", Met, "", false},
+		{"A12 short repair", tk("urban", []Event{{Kind: EvOpened, At: at("2026-11-02 10:00")}, {Kind: EvEstimate, At: at("2026-11-02 12:00"), Estimate: DaysSpan(2)}}), "2026-11-04 00:00", "A12", NotApplicable, "", false},
+		// V11 the customer's own service point; A1 authorised units.
+		{"V11 other unit", Ticket{ID: "K1", Unit: "U2", Customer: "urban", Events: evs(EvOpened, "2026-11-02 10:00")}, "2026-11-03 00:00", "V11", Breached, "", false},
+		{"A1 unauthorised unit", Ticket{ID: "K1", Unit: "U2", Customer: "urban", Events: evs(EvOpened, "2026-11-02 10:00")}, "2026-11-03 00:00", "A1", Breached, "", false},
+		{"A1 authorised", tk("urban", evs(EvOpened, "2026-11-02 10:00")), "2026-11-03 00:00", "A1", Met, "", false},
+		// V12/A10 certified dispatch.
+		{"V12 certified", tk("urban", evs(EvOpened, "2026-11-02 10:00", EvDispatched, "2026-11-02 10:05")), "2026-11-03 00:00", "V12", Met, "", false},
+		{"A10 expired certificate", tk("urban", []Event{{Kind: EvOpened, At: at("2026-11-02 10:00")}, {Kind: EvDispatched, At: at("2026-11-02 10:05"), Technician: "T2"}}), "2026-11-03 00:00", "A10", Breached, "", false},
+		{"V12 expired certificate", tk("urban", []Event{{Kind: EvOpened, At: at("2026-11-02 10:00")}, {Kind: EvDispatched, At: at("2026-11-02 10:05"), Technician: "T2"}}), "2026-11-03 00:00", "V12", Breached, "", false},
+		{"A10 certificate still valid then", tk("urban", []Event{{Kind: EvOpened, At: at("2026-09-30 10:00")}, {Kind: EvDispatched, At: at("2026-09-30 10:05"), Technician: "T2"}}), "2026-11-03 00:00", "A10", Met, "", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f, ok := evalOne(t, tc.t, tc.now)[tc.id]
+			require.True(t, ok, "no finding for %s", tc.id)
+			require.Equal(t, tc.state, f.State, "%s: %s", tc.id, f.Why)
+			require.NotEmpty(t, f.Why)
+			if tc.due != "" {
+				require.Equal(t, at(tc.due), f.Due, "due %s", stamp(f.Due))
+			}
+			require.Equal(t, tc.over, f.OverTarget, f.Why)
+		})
+	}
+}
+
+func TestExceptionsAreVisibleNotPauses(t *testing.T) {
+	base := evs(EvOpened, "2026-11-02 10:00", EvArrived, "2026-11-02 11:30")
+	// A breach and no exception: V6 breached.
+	fs := evalOne(t, Ticket{ID: "K1", Unit: "P1", Customer: "urban", Events: base}, "2026-11-03 00:00")
+	require.Equal(t, Breached, fs["V2"].State)
+	require.Equal(t, Breached, fs["V6"].State, fs["V6"].Why)
+
+	// An exception with reason and plan: V6 met, V2 still breached and shows it.
+	withExc := append(append([]Event(nil), base...), Event{Kind: EvException, At: at("2026-11-02 10:40"), Reason: "road closed by flooding", Plan: "technician re-routed via ring road"})
+	fs = evalOne(t, Ticket{ID: "K1", Unit: "P1", Customer: "urban", Events: withExc}, "2026-11-03 00:00")
+	require.Equal(t, Breached, fs["V2"].State, "an exception never pauses the clock")
+	require.Len(t, fs["V2"].Exceptions, 1)
+	require.Contains(t, fs["V2"].Why, "exception recorded")
+	require.Equal(t, Met, fs["V6"].State, fs["V6"].Why)
+	require.Contains(t, fs["V6"].Why, "road closed")
+
+	// An exception without a plan: V6 breached.
+	noPlan := append(append([]Event(nil), base...), Event{Kind: EvException, At: at("2026-11-02 10:40"), Reason: "busy"})
+	fs = evalOne(t, Ticket{ID: "K1", Unit: "P1", Customer: "urban", Events: noPlan}, "2026-11-03 00:00")
+	require.Equal(t, Breached, fs["V6"].State)
+
+	// Nothing missed: V6 does not apply.
+	fs = evalOne(t, Ticket{ID: "K1", Unit: "P1", Customer: "urban", Events: evs(EvOpened, "2026-11-02 10:00", EvResolvedByPhone, "2026-11-02 10:05")}, "2026-11-03 00:00")
+	require.Equal(t, NotApplicable, fs["V6"].State)
+}
+
+func TestWarranty(t *testing.T) {
+	d := fixture()
+	ix := NewIndex(d)
+	open := evs(EvOpened, "2026-11-02 10:00")
+	cases := []struct {
+		name    string
+		t       Ticket
+		covered bool
+		g3, g4  State
+	}{
+		{"in warranty, free", Ticket{Machine: "M-new", ProofOfPurchase: true}, true, Met, NotApplicable},
+		{"in warranty but charged", Ticket{Machine: "M-new", ProofOfPurchase: true, Charged: true}, true, Breached, NotApplicable},
+		{"human damage is chargeable", Ticket{Machine: "M-new", ProofOfPurchase: true, Damage: DamageHuman, Charged: true}, false, NotApplicable, Met},
+		{"no proof of purchase", Ticket{Machine: "M-new"}, false, NotApplicable, Met},
+		{"no serial number", Ticket{ProofOfPurchase: true}, false, NotApplicable, Met},
+		{"expired: paid repair", Ticket{Machine: "M-old", ProofOfPurchase: true, Charged: true}, false, NotApplicable, Met},
+		{"expired and refused", Ticket{Machine: "M-old", ProofOfPurchase: true, Refused: true}, false, NotApplicable, Breached},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.t.ID, tc.t.Unit, tc.t.Customer, tc.t.Events = "K1", "P1", "urban", open
+			w := Warranty(ix.machines[tc.t.Machine], &tc.t, MonthsSpan(12))
+			require.Equal(t, tc.covered, w.Covered, w.Reasons)
+			require.Equal(t, tc.covered, len(w.Reasons) == 0)
+			fs := evalOne(t, tc.t, "2026-11-03 00:00")
+			require.Equal(t, tc.g3, fs["G3"].State, fs["G3"].Why)
+			require.Equal(t, tc.g4, fs["G4"].State, fs["G4"].Why)
+		})
+	}
+	// The warranty ends one year after the sale, to the minute.
+	m := ix.machines["M-new"]
+	w := Warranty(m, &Ticket{Machine: "M-new", ProofOfPurchase: true, Events: evs(EvOpened, "2027-06-01 09:59")}, MonthsSpan(12))
+	require.True(t, w.Covered)
+	w = Warranty(m, &Ticket{Machine: "M-new", ProofOfPurchase: true, Events: evs(EvOpened, "2027-06-01 10:00")}, MonthsSpan(12))
+	require.False(t, w.Covered)
+}
+
+func findings(t *testing.T, d *Dataset, now string) map[string][]Finding {
+	t.Helper()
+	require.NoError(t, d.Validate())
+	e, err := NewEvaluator(SeedPolicy(), nil)
+	require.NoError(t, err)
+	ev, err := e.Evaluate(d, at(now))
+	require.NoError(t, err)
+	out := make(map[string][]Finding)
+	for _, f := range ev.Findings {
+		out[f.Commitment+"/"+f.Record] = append(out[f.Commitment+"/"+f.Record], f)
+	}
+	return out
+}
+
+func TestMachineCommitments(t *testing.T) {
+	d := fixture()
+	d.Machines = append(d.Machines,
+		Machine{Serial: "ok", Customer: "urban", Paid: at("2026-11-02 10:00"), Installed: at("2026-11-06 10:00"), Contract: "W9", FiscalCard: "F9",
+			Bundle: []string{"register", "cash-drawer", "user-card", "fiscal-card", "manual", "demo-disc", "warranty-card", "commitment-letter"}},
+		Machine{Serial: "late", Customer: "sub", Paid: at("2026-11-02 10:00"), Installed: at("2026-11-08 10:00"), FiscalCard: "F9",
+			Bundle: []string{"register", "manual"}},
+		Machine{Serial: "waiting", Customer: "shared", Paid: at("2026-11-02 10:00"), Contract: "W10", FiscalCard: "F10"},
+	)
+	fs := findings(t, d, "2026-11-20 00:00")
+	require.Equal(t, Met, fs["V8/ok"][0].State)
+	require.Equal(t, Breached, fs["V8/late"][0].State)
+	require.Equal(t, Breached, fs["V8/waiting"][0].State, "not installed 18 days after payment")
+	require.Equal(t, Met, fs["V9/ok"][0].State)
+	require.Equal(t, Breached, fs["V9/late"][0].State)
+	require.Equal(t, Breached, fs["V10/ok"][0].State, "fiscal card F9 is also on machine late")
+	require.Contains(t, fs["V10/ok"][0].Why, "F9 shared")
+	require.Contains(t, fs["V10/late"][0].Why, "cash-drawer")
+	require.Contains(t, fs["V10/waiting"][0].Why, "user card UC1 shared")
+}
+
+func TestCustomerCallbacks(t *testing.T) {
+	d := fixture()
+	d.Customers = append(d.Customers,
+		Customer{ID: "new-ok", Unit: "P1", Zone: ZoneUrban, Installed: at("2026-10-01 10:00"), UserCard: "N1"},
+		Customer{ID: "new-late", Unit: "P1", Zone: ZoneUrban, Installed: at("2026-10-01 10:00"), UserCard: "N2"},
+		Customer{ID: "old", Unit: "P1", Zone: ZoneCounty, Installed: at("2025-11-10 10:00"), UserCard: "N3"},
+	)
+	d.Callbacks = []Callback{
+		{Customer: "new-ok", Unit: "P1", At: at("2026-10-20 10:00")},
+		{Customer: "new-late", Unit: "P1", At: at("2026-11-05 10:00")},
+		{Customer: "old", Unit: "P1", At: at("2025-12-01 10:00")},
+		{Customer: "old", Unit: "P1", At: at("2026-11-15 10:00"), OnSite: true},
+	}
+	fs := findings(t, d, "2026-11-20 00:00")
+	require.Equal(t, Met, fs["A7/new-ok"][0].State)
+	require.Equal(t, Breached, fs["A7/new-late"][0].State)
+	require.Equal(t, at("2026-11-01 10:00"), fs["A7/new-late"][0].Due)
+	// old: service year 2025-11-10 .. 2026-11-10 with one phone callback.
+	a6 := fs["A6/old"]
+	require.Len(t, a6, 2)
+	require.Equal(t, Breached, a6[0].State, a6[0].Why)
+	require.Contains(t, a6[0].Why, "1 of 2")
+	require.Equal(t, Pending, a6[1].State)
+	require.Equal(t, Missed, fs["A6b/old"][0].State, "best effort: missed, not breached")
+	require.Equal(t, Met, fs["A6b/old"][1].State)
+	require.Equal(t, Pending, fs["A6/new-ok"][0].State)
+
+	e, err := NewEvaluator(SeedPolicy(), nil)
+	require.NoError(t, err)
+	ix := NewIndex(d)
+	p, err := e.CallbackPlan(ix, "old", at("2026-11-20 00:00"))
+	require.NoError(t, err)
+	require.True(t, p.Overdue)
+	require.Equal(t, at("2026-06-01 10:00"), p.NextDue)
+	require.Len(t, p.Gaps, 1)
+	require.True(t, p.Gaps[0].Open)
+	p, err = e.CallbackPlan(ix, "new-late", at("2026-11-20 00:00"))
+	require.NoError(t, err)
+	require.False(t, p.Overdue)
+	require.Len(t, p.Gaps, 1, "first callback came after the one-month limit")
+	require.Equal(t, at("2027-05-05 10:00"), p.NextDue)
+	_, err = e.CallbackPlan(ix, "nobody", at("2026-11-20 00:00"))
+	require.ErrorIs(t, err, ErrInvalidRecord)
+}
+
+func TestContactsAndCalls(t *testing.T) {
+	d := fixture()
+	d.Contacts = []Contact{
+		{ID: "I1", Unit: "P1", Topic: TopicInquiry, Received: at("2026-11-02 10:00"), Replied: at("2026-11-03 06:00")},
+		{ID: "I2", Unit: "P1", Topic: TopicInquiry, Received: at("2026-11-02 10:00"), Replied: at("2026-11-03 16:00")},
+		{ID: "Q1", Unit: "P1", Topic: TopicComplaint, Customer: "urban", Received: at("2026-11-02 10:00"), Replied: at("2026-11-04 12:00"), Closed: at("2026-11-05 12:00")},
+		{ID: "Q2", Unit: "P1", Topic: TopicComplaint, Received: at("2026-11-02 10:00"), Replied: at("2026-11-03 12:00"), Closed: at("2026-11-05 12:00"), Resolution: "refund of call-out fee"},
+		{ID: "Q3", Unit: "P1", Topic: TopicComplaint, Received: at("2026-11-18 10:00")},
+	}
+	d.Calls = []Call{{Unit: "P1", At: at("2026-11-08 03:10"), Answered: false}, {Unit: "P1", At: at("2026-11-08 03:20"), Answered: true}}
+	fs := findings(t, d, "2026-11-19 00:00")
+	require.Equal(t, Met, fs["G1/I1"][0].State)
+	require.Equal(t, Breached, fs["G1/I2"][0].State)
+	require.Equal(t, Breached, fs["G2/Q1"][0].State, "reply after 50 h")
+	require.Equal(t, Breached, fs["A3/Q1"][0].State, "closed without resolution")
+	require.Equal(t, Met, fs["A3/Q2"][0].State)
+	require.Equal(t, Pending, fs["A3/Q3"][0].State)
+	require.Equal(t, Pending, fs["G2/Q3"][0].State)
+	_, ok := fs["G1/Q1"]
+	require.False(t, ok, "G1 is for inquiries only")
+	for _, id := range []string{"V1", "A2", "G5"} {
+		require.Equal(t, Breached, fs[id+"/P1@2026-11-08 03:10"][0].State, id)
+		require.Equal(t, Met, fs[id+"/P1@2026-11-08 03:20"][0].State, id)
+	}
+}
+
+func TestStaffing(t *testing.T) {
+	d := fixture()
+	d.Customers = d.Customers[:0]
+	for i := 0; i < 401; i++ {
+		d.Customers = append(d.Customers, Customer{ID: fmt.Sprint("c", i), Unit: "P1", Zone: ZoneUrban})
+	}
+	for i := 0; i < 50; i++ {
+		d.Customers = append(d.Customers, Customer{ID: fmt.Sprint("s", i), Unit: "P1", Zone: ZoneSpecial})
+	}
+	d.Machines = nil
+	// T2's certificate has expired by now: one certified technician.
+	fs := findings(t, d, "2026-11-20 00:00")
+	require.Equal(t, Breached, fs["A9/P1"][0].State, fs["A9/P1"][0].Why)
+	require.Contains(t, fs["A9/P1"][0].Why, "401 customers, 1 certified")
+	d.Technicians = append(d.Technicians, Technician{ID: "T3", Unit: "P1", Certificates: []Certificate{{Number: "C3", Issued: Date{2026, 1, 1}, Expires: Date{2028, 1, 1}}}})
+	fs = findings(t, d, "2026-11-20 00:00")
+	require.Equal(t, Breached, fs["A9/P1"][0].State, "401 > 2*200")
+	d.Customers = d.Customers[1:]
+	fs = findings(t, d, "2026-11-20 00:00")
+	require.Equal(t, Met, fs["A9/P1"][0].State, fs["A9/P1"][0].Why)
+	require.Equal(t, NotApplicable, fs["A9/U2"][0].State)
+}
+
+func TestEvaluateYearNotCovered(t *testing.T) {
+	d := fixture()
+	d.Tickets = []Ticket{{ID: "K-2028", Unit: "P1", Customer: "urban", Events: evs(EvOpened, "2028-03-01 10:00", EvArrived, "2028-03-01 10:30")}}
+	e, err := NewEvaluator(SeedPolicy(), nil)
+	require.NoError(t, err)
+	_, err = e.Evaluate(d, at("2028-03-02 00:00"))
+	require.ErrorIs(t, err, ErrYearNotCovered)
+	require.Contains(t, err.Error(), "K-2028")
+	var yn *YearNotCoveredError
+	require.ErrorAs(t, err, &yn)
+	require.Equal(t, 2028, yn.Year)
+
+	// A calendar-clock-only policy needs no holiday data.
+	p := Combine("vendor", VendorPlan())
+	e, err = NewEvaluator(p, nil)
+	require.NoError(t, err)
+	ev, err := e.Evaluate(d, at("2028-03-02 00:00"))
+	require.NoError(t, err)
+	require.NotEmpty(t, ev.Findings)
+}
