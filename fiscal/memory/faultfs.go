@@ -32,9 +32,19 @@ type FaultFS struct {
 	// Keep is how many bytes of the cut write still reach storage.
 	Keep int
 
-	mu  sync.Mutex
-	ops int
-	cut bool
+	mu     sync.Mutex
+	ops    int
+	cut    bool
+	cutLen int
+}
+
+// CutWriteLen returns the length of the write the power cut hit (0 if the
+// cut hit another operation or has not happened). Tests use it to enumerate
+// every tear point K of that write.
+func (f *FaultFS) CutWriteLen() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.cutLen
 }
 
 // Ops returns the number of mutating operations seen so far (the cut one
@@ -170,6 +180,9 @@ func (w *faultFile) Write(p []byte) (int, error) {
 	if !hit {
 		return w.f.Write(p)
 	}
+	w.fs.mu.Lock()
+	w.fs.cutLen = len(p)
+	w.fs.mu.Unlock()
 	keep := min(max(w.fs.Keep, 0), len(p))
 	if keep > 0 {
 		if _, err := w.f.Write(p[:keep]); err != nil {

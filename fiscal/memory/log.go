@@ -398,7 +398,7 @@ func repairTail(fsys FS, torn *CorruptionError) (string, error) {
 func lengthDamaged(seg []byte, off int64, prev uint32, seq uint64) bool {
 	rest := int64(len(seg)) - off
 	var hdr [4]byte
-	for end := int64(frameHeaderLen + frameCRCLen); end <= rest; end += frameAlign {
+	for end := int64(frameLen(0)); end <= rest; end += frameAlign {
 		if end < rest {
 			next := seg[off+end:]
 			if len(next) < frameHeaderLen || binary.BigEndian.Uint64(next[8:16]) != seq+1 {
