@@ -1,0 +1,196 @@
+package link
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors of the framing layer and the link.
+var (
+	// ErrShortFrame reports a frame that ends before its header, its declared
+	// length or its CRC.
+	ErrShortFrame = errors.New("link: short frame")
+	// ErrBadSync reports a frame that does not start with 1B 10 (request) or
+	// one of the reply markers OK, ER, WT, NP (response).
+	ErrBadSync = errors.New("link: bad frame start")
+	// ErrBadLength reports a length byte outside the valid range, or a frame
+	// whose size does not match its length byte.
+	ErrBadLength = errors.New("link: bad frame length")
+	// ErrBadCRC reports a frame whose CRC-16 does not match its contents.
+	ErrBadCRC = errors.New("link: CRC mismatch")
+	// ErrPacketTooLong reports packet data longer than MaxPacketData bytes.
+	ErrPacketTooLong = errors.New("link: packet data too long")
+	// ErrTransferTooLarge reports a multi-packet transfer longer than the
+	// limit (MaxTransfer, or a smaller limit set in the options).
+	ErrTransferTooLarge = errors.New("link: transfer too large")
+	// ErrTimeout reports that a frame did not arrive before its deadline.
+	ErrTimeout = errors.New("link: timeout")
+	// ErrProtocol reports a reply that is well framed but out of place: a
+	// wrong packet number, an NP where none was due, an unexpected marker.
+	ErrProtocol = errors.New("link: protocol violation")
+	// ErrMalformed reports command or reply data that does not decode into
+	// its typed struct (wrong size, bad BCD, a field out of range).
+	ErrMalformed = errors.New("link: malformed data")
+	// ErrOutcomeUnknown reports an issuing command whose outcome could not be
+	// established because the register stayed unreachable. Calling the same
+	// method again with the same request (same RequestID) is safe.
+	ErrOutcomeUnknown = errors.New("link: outcome unknown")
+	// ErrUnsupported is returned by a Handler for a command it does not
+	// implement; the server replies ER with CodeUnknownCommand.
+	ErrUnsupported = errors.New("link: command not supported by this register")
+	// ErrClosed reports use of a client or server after Close.
+	ErrClosed = errors.New("link: closed")
+)
+
+// ErrorCode is a register error code carried in an ER reply (GB 18240.3
+// 税控器 codes as listed in reference §5.3, plus the framing codes of §5.1).
+type ErrorCode uint8
+
+// Error codes with known meaning. Codes not listed here still travel
+// unchanged in a DeviceError.
+const (
+	CodeFiscalCardPower   ErrorCode = 0x01 // 税控卡上电错误
+	CodeUserCardPower     ErrorCode = 0x02 // 用户卡上电错误
+	CodeNoUserCard        ErrorCode = 0x04 // 无用户卡
+	CodeNoFiscalCard      ErrorCode = 0x05 // 无税控卡
+	CodeFiscalCardRead    ErrorCode = 0x07 // 读税控卡错误
+	CodeUserCardRead      ErrorCode = 0x08 // 读用户卡错误
+	CodeFiscalCardWrite   ErrorCode = 0x0A // 写税控卡错误
+	CodeUserCardWrite     ErrorCode = 0x0B // 写用户卡错误
+	CodeIllegalFiscalCard ErrorCode = 0x0D // 非法税控卡
+	CodeIllegalUserCard   ErrorCode = 0x0E // 非法用户卡
+	CodeNotInitialised    ErrorCode = 0x10 // 未初始化
+	CodeDeadlinePassed    ErrorCode = 0x11 // 已过开票截止日期
+	CodeSingleLimit       ErrorCode = 0x12 // 单张限额
+	CodeCumulativeLimit   ErrorCode = 0x13 // 开票累计限额
+	CodeReturnLimit       ErrorCode = 0x14 // 退票累计限额
+	CodeForeignCard       ErrorCode = 0x15 // 非本机税控卡
+	CodePIN               ErrorCode = 0x18 // 口令错误
+	CodeBadCRC            ErrorCode = 0x1F // 校验位不正确 (framing)
+	CodeUnknownCommand    ErrorCode = 0x20 // 命令类型错误 (framing)
+	CodeBadLength         ErrorCode = 0x22 // 命令长度错误 (framing)
+	CodeMemoryFault       ErrorCode = 0x25 // 税控存储器异常
+	CodeRollNotUsedUp     ErrorCode = 0x4A // 当前发票卷未使用完, 无法装载
+	CodeTooManyItems      ErrorCode = 0x4E // 商品行过多
+	// CodeNoInvoices is this project's choice (outside the 0x01-0x63 range
+	// of [TT]): no invoice number left to issue (no roll loaded or the roll
+	// is used up).
+	CodeNoInvoices ErrorCode = 0xF0
+	// CodeBadRequest is this project's choice: request data that is framed
+	// correctly but does not decode (bad BCD, item count, field range).
+	CodeBadRequest ErrorCode = 0xF1
+	// CodeNotFound is this project's choice: a referenced record (for
+	// example the original invoice of a return) does not exist.
+	CodeNotFound ErrorCode = 0xF2
+	// CodeDeviceFailure is this project's choice: a failure inside the
+	// register that has no more specific code.
+	CodeDeviceFailure ErrorCode = 0xFF
+)
+
+var codeText = map[ErrorCode]string{
+	CodeFiscalCardPower: "fiscal card power-on error", CodeUserCardPower: "user card power-on error",
+	CodeNoUserCard: "no user card", CodeNoFiscalCard: "no fiscal card",
+	CodeFiscalCardRead: "fiscal card read error", CodeUserCardRead: "user card read error",
+	CodeFiscalCardWrite: "fiscal card write error", CodeUserCardWrite: "user card write error",
+	CodeIllegalFiscalCard: "illegal fiscal card", CodeIllegalUserCard: "illegal user card",
+	CodeNotInitialised: "register not initialised", CodeDeadlinePassed: "issuing deadline passed",
+	CodeSingleLimit: "single invoice limit exceeded", CodeCumulativeLimit: "cumulative limit exceeded",
+	CodeReturnLimit: "return cumulative limit exceeded", CodeForeignCard: "fiscal card of another machine",
+	CodePIN: "PIN error", CodeBadCRC: "frame CRC error", CodeUnknownCommand: "unknown command",
+	CodeBadLength: "bad command length", CodeMemoryFault: "fiscal memory fault",
+	CodeRollNotUsedUp: "current roll not used up", CodeTooManyItems: "too many items",
+	CodeNoInvoices: "no invoice number left", CodeBadRequest: "bad request data",
+	CodeNotFound: "record not found", CodeDeviceFailure: "device failure",
+}
+
+// String returns a short English description of the code.
+func (c ErrorCode) String() string {
+	if s, ok := codeText[c]; ok {
+		return s
+	}
+	return fmt.Sprintf("error 0x%02X", uint8(c))
+}
+
+// Sentinels for the device error codes a POS most often has to act on.
+// A *DeviceError with the matching code satisfies errors.Is.
+var (
+	// ErrNotInitialised: the register has not been initialised (0x10).
+	ErrNotInitialised = errors.New("link: register not initialised")
+	// ErrDeadlinePassed: the issuing deadline 开票截止日期 has passed (0x11).
+	ErrDeadlinePassed = errors.New("link: issuing deadline passed")
+	// ErrSingleLimit: the invoice exceeds the single-invoice limit (0x12).
+	ErrSingleLimit = errors.New("link: single invoice limit exceeded")
+	// ErrCumulativeLimit: the period's cumulative limit is reached (0x13).
+	ErrCumulativeLimit = errors.New("link: cumulative limit exceeded")
+	// ErrReturnLimit: the period's return limit is reached (0x14).
+	ErrReturnLimit = errors.New("link: return cumulative limit exceeded")
+	// ErrPIN: the fiscal card rejected the PIN (0x18).
+	ErrPIN = errors.New("link: PIN error")
+	// ErrNoInvoices: no invoice number is left to issue (0xF0).
+	ErrNoInvoices = errors.New("link: no invoice number left")
+	// ErrRejectedFrame: the register rejected a frame (CRC, unknown
+	// command or length: 0x1F, 0x20, 0x22).
+	ErrRejectedFrame = errors.New("link: frame rejected by register")
+)
+
+var codeSentinel = map[ErrorCode]error{
+	CodeNotInitialised: ErrNotInitialised, CodeDeadlinePassed: ErrDeadlinePassed,
+	CodeSingleLimit: ErrSingleLimit, CodeCumulativeLimit: ErrCumulativeLimit,
+	CodeReturnLimit: ErrReturnLimit, CodePIN: ErrPIN, CodeNoInvoices: ErrNoInvoices,
+	CodeBadCRC: ErrRejectedFrame, CodeUnknownCommand: ErrRejectedFrame, CodeBadLength: ErrRejectedFrame,
+	CodeBadRequest: ErrMalformed,
+}
+
+// DeviceError is an ER reply from the register. Code is the raw error code;
+// Command is the command it answered (when known).
+type DeviceError struct {
+	Command Command
+	Code    ErrorCode
+}
+
+func (e *DeviceError) Error() string {
+	return fmt.Sprintf("link: register refused %v: %v (0x%02X)", e.Command, e.Code, uint8(e.Code))
+}
+
+// Is reports whether target is the sentinel for e.Code.
+func (e *DeviceError) Is(target error) bool {
+	s, ok := codeSentinel[e.Code]
+	return ok && s == target
+}
+
+// DeviceCode returns the register error code carried by err, if any.
+func DeviceCode(err error) (ErrorCode, bool) {
+	var de *DeviceError
+	if errors.As(err, &de) {
+		return de.Code, true
+	}
+	return 0, false
+}
+
+// FrameError describes a frame that could not be decoded. Offset is the
+// position in the frame where decoding failed; Err is one of the framing
+// sentinels.
+type FrameError struct {
+	Offset int
+	Err    error
+}
+
+func (e *FrameError) Error() string { return fmt.Sprintf("%v at byte %d", e.Err, e.Offset) }
+
+// Unwrap returns the framing sentinel.
+func (e *FrameError) Unwrap() error { return e.Err }
+
+// DataError describes command or reply data that does not decode. Command
+// is the command whose data it is; Field names the offending field.
+type DataError struct {
+	Command Command
+	Field   string
+	Reason  string
+}
+
+func (e *DataError) Error() string {
+	return fmt.Sprintf("link: malformed %v data: %s: %s", e.Command, e.Field, e.Reason)
+}
+
+// Unwrap returns ErrMalformed.
+func (e *DataError) Unwrap() error { return ErrMalformed }
