@@ -1,8 +1,8 @@
 package link
 
 import (
-	crand "crypto/rand"
 	"context"
+	crand "crypto/rand"
 	"errors"
 	"fmt"
 	"io"

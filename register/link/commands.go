@@ -363,7 +363,11 @@ const (
 
 // ---- encoders and decoders ----
 
-func (x ConnectInfo) encode(w *writer) { w.raw(x.MachineNo[:]); w.u8(x.ProtocolVersion); w.u8(x.MaxPacketData) }
+func (x ConnectInfo) encode(w *writer) {
+	w.raw(x.MachineNo[:])
+	w.u8(x.ProtocolVersion)
+	w.u8(x.MaxPacketData)
+}
 func (x *ConnectInfo) decode(r *reader) {
 	r.copyTo(x.MachineNo[:], "machine no")
 	x.ProtocolVersion = r.u8("protocol version")

@@ -158,7 +158,7 @@ func (c *bytesConn) Read(p []byte) (int, error) {
 		return n, nil
 	}
 }
-func (c *bytesConn) Write(p []byte) (int, error)        { return len(p), nil }
+func (c *bytesConn) Write(p []byte) (int, error)       { return len(p), nil }
 func (c *bytesConn) SetReadDeadline(t time.Time) error { c.dl = t; return nil }
 
 type errDeadline struct{}
