@@ -1,0 +1,159 @@
+package register
+
+import (
+	"context"
+
+	"github.com/fiscalkit/gb18240/fiscal"
+	"github.com/fiscalkit/gb18240/fiscal/memory"
+)
+
+// CloseDay runs the daily close (日汇总) for every day up to and including
+// upTo that has none yet; see closeDays. It normally runs by itself at
+// start-up and on the first operation of a new day, for every day before
+// today; call it to close today as well (for example at the end of
+// business, before the machine is switched off).
+func (d *Device) CloseDay(ctx context.Context, upTo fiscal.Date) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	const op = "daily close"
+	if d.closed {
+		return newErr(op, ErrClosed, nil, "")
+	}
+	if !d.hasApp {
+		return newErr(op, ErrNotInitialised, nil, "")
+	}
+	if d.pinBad != nil {
+		return d.pinBad
+	}
+	today, err := d.today()
+	if err != nil {
+		return err
+	}
+	if upTo.After(today) {
+		return newErr(op, ErrBadRequest, nil, "cannot close %v before it happened (today is %v)", upTo, today)
+	}
+	if d.pending {
+		if err := d.recover(ctx); err != nil {
+			return err
+		}
+	}
+	return d.closeDays(ctx, upTo)
+}
+
+// closeDays makes one signed daily record for every calendar day after the
+// last one closed (or from the initialisation date) up to upTo, days
+// without sales included. One VERIFY_FISCAL_PIN (with the intent) opens
+// the run; each day is then one DAILY_COLLECT_SIGN and one fiscal-memory
+// batch. The run is idempotent: an interrupted one is simply run again.
+func (d *Device) closeDays(ctx context.Context, upTo fiscal.Date) error {
+	const op = "daily close"
+	from := d.app.InitDate
+	if !d.lastDaily.IsZero() && !d.lastDaily.Before(from) {
+		from = d.lastDaily.AddDays(1)
+	}
+	if upTo.Before(from) {
+		return nil
+	}
+	n := from.DaysUntil(upTo) + 1
+	if err := d.mem.CheckCapacity(memory.KindDaily, n); err != nil {
+		return memErr(op, err)
+	}
+	byDay := map[fiscal.Date]fiscal.DailyRecord{}
+	err := d.mem.EachInvoice(ctx, from, upTo, func(v Invoice) error {
+		r, ok := byDay[v.Detail.Date]
+		if !ok {
+			r = d.emptyDaily(v.Detail.Date)
+		}
+		addToDaily(&r, v)
+		byDay[v.Detail.Date] = r
+		return nil
+	})
+	if err != nil {
+		return memErr(op, err)
+	}
+	id := d.newID()
+	if err := d.verifyPIN(ctx, op, new(memory.Batch).BeginIntent(memory.Intent{ID: id, Op: opDaily})); err != nil {
+		return err
+	}
+	for day := from; !day.After(upTo); day = day.AddDays(1) {
+		rec, ok := byDay[day]
+		if !ok {
+			rec = d.emptyDaily(day)
+		}
+		sig, err := d.fc.dailyCollectSign(ctx, rec)
+		if err != nil {
+			e := d.fiscalErr(op, err)
+			d.pending = true // the intent stays open; the run is redone
+			return e
+		}
+		b := new(memory.Batch).AddDaily(memory.Daily{Record: rec, Signature: sig})
+		if day == upTo {
+			b.EndIntent(id)
+		}
+		if err := d.mem.Commit(ctx, b); err != nil {
+			d.pending = true
+			return memErr(op, err)
+		}
+		d.lastDaily = day
+		if day.After(d.lastDate) {
+			d.lastDate = day
+		}
+	}
+	return nil
+}
+
+// emptyDaily returns the daily record of a day without sales.
+func (d *Device) emptyDaily(day fiscal.Date) fiscal.DailyRecord {
+	return fiscal.DailyRecord{Date: day, Indexes: d.app.Control.Indexes}
+}
+
+// addToDaily adds one invoice to a daily record whose Indexes are the
+// machine's.
+func addToDaily(r *fiscal.DailyRecord, v Invoice) {
+	switch v.Detail.Type {
+	case fiscal.InvoiceNormal:
+		r.NormalCount++
+	case fiscal.InvoiceReturn:
+		r.ReturnCount++
+	case fiscal.InvoiceVoid:
+		r.VoidCount++
+		return
+	}
+	for i, x := range v.Indexes {
+		if x == 0 {
+			continue
+		}
+		slot := r.Indexes.Slot(x)
+		if slot < 0 {
+			continue
+		}
+		if v.Detail.Type == fiscal.InvoiceNormal {
+			r.Normal[slot] += v.Amounts[i]
+		} else {
+			r.Return[slot] += v.Amounts[i]
+		}
+	}
+}
+
+// DailyReport recomputes day's summary from the stored invoices and puts it
+// beside the signed daily record of that day, flagging any difference.
+func (d *Device) DailyReport(ctx context.Context, day fiscal.Date) (DailyReport, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.hasApp {
+		return DailyReport{}, newErr("daily report", ErrNotInitialised, nil, "")
+	}
+	rep := DailyReport{Date: day, Computed: d.emptyDaily(day), Items: append([]fiscal.TaxItem(nil), d.app.TaxItems...)}
+	err := d.mem.EachInvoice(ctx, day, day, func(v Invoice) error {
+		addToDaily(&rep.Computed, v)
+		return nil
+	})
+	if err != nil {
+		return rep, memErr("daily report", err)
+	}
+	if ds := d.mem.Dailies(day, day); len(ds) > 0 {
+		rep.Signed, rep.HasSigned = ds[0].Record, true
+		rep.Mismatch = rep.Signed != rep.Computed
+	}
+	return rep, nil
+}

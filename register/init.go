@@ -1,0 +1,258 @@
+package register
+
+import (
+	"context"
+	"errors"
+
+	"github.com/fiscalkit/gb18240/card"
+
+	"github.com/fiscalkit/gb18240/fiscal"
+	"github.com/fiscalkit/gb18240/fiscal/memory"
+)
+
+// WriteFactoryData writes the machine identity (机器编号, production date,
+// versions) into fiscal memory. It can be done once; a second call fails
+// with ErrAlreadyInitialised.
+func (d *Device) WriteFactoryData(ctx context.Context, f Factory) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	const op = "factory"
+	if d.hasMachine {
+		return newErr(op, ErrAlreadyInitialised, nil, "machine identity already written")
+	}
+	if f.Number == (fiscal.MachineNumber{}) {
+		return newErr(op, ErrBadRequest, nil, "machine number is zero")
+	}
+	m := memory.Machine{Number: f.Number, Produced: f.Produced, HardwareVersion: f.HardwareVersion, SoftwareVersion: f.SoftwareVersion}
+	if err := d.mem.SetMachine(ctx, m); err != nil {
+		if errors.Is(err, memory.ErrWriteOnce) {
+			return newErr(op, ErrAlreadyInitialised, err, "")
+		}
+		if errors.Is(err, memory.ErrInvalid) {
+			return newErr(op, ErrBadRequest, err, "")
+		}
+		return memErr(op, err)
+	}
+	d.machine, d.hasMachine = m, true
+	return nil
+}
+
+// Initialise performs fiscal initialisation (税控初始化) with the fiscal and
+// user cards present (reference §4 and §2.6):
+//
+//  1. the machine identity is written and no initialisation was done;
+//  2. the fiscal card is a fiscal card, not yet registered, and its EF02
+//     machine number is this machine's (else ErrWrongFiscalCard);
+//  3. the user card's EF06 lists the pair (machine, fiscal card) (else
+//     ErrIllegalUserCard);
+//  4. app start ≤ today ≤ 开票截止日期 ≤ app valid date;
+//  5. the registration exchange GET_REGISTER_NB → REGISTER_SIGN →
+//     TERMINAL_REGISTER yields the first fiscal PIN;
+//  6. the tax items are read from user EF03, the control data from fiscal
+//     EF01, and the application record and the PIN are committed to fiscal
+//     memory together.
+//
+// A durable intent precedes the first card command; an initialisation
+// interrupted after TERMINAL_REGISTER leaves a registered card whose PIN
+// was lost, reported as ErrPINOutOfStep at the next start.
+func (d *Device) Initialise(ctx context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	const op = "initialise"
+	switch {
+	case d.closed:
+		return newErr(op, ErrClosed, nil, "")
+	case !d.hasMachine:
+		return newErr(op, ErrNoFactoryData, nil, "")
+	case d.hasApp:
+		return newErr(op, ErrAlreadyInitialised, nil, "")
+	case d.pinBad != nil:
+		return d.pinBad
+	}
+	if d.pending {
+		if err := d.recover(ctx); err != nil {
+			return err
+		}
+		if d.hasApp {
+			return nil // the interrupted initialisation was completed
+		}
+	}
+	today, err := d.today()
+	if err != nil {
+		return err
+	}
+	ef02, items, uc, err := d.initCheck(ctx, op, today, true)
+	if err != nil {
+		return err
+	}
+	if err := d.mem.CheckCapacity(memory.KindApplication, 1); err != nil {
+		return memErr(op, err)
+	}
+	// The intent precedes the first card command that changes state.
+	id := d.newID()
+	if err := d.mem.BeginIntent(ctx, memory.Intent{ID: id, Op: opInit}); err != nil {
+		return memErr(op, err)
+	}
+	reg, err := d.fc.getRegisterNB(ctx)
+	if err != nil {
+		d.endIntent(ctx, id)
+		return d.fiscalErr(op, err)
+	}
+	mac2, err := uc.registerSign(ctx, reg)
+	if err != nil {
+		d.endIntent(ctx, id)
+		if errors.Is(err, card.ErrWrongFiscalCardNo) {
+			return newErr(op, ErrIllegalUserCard, err, "")
+		}
+		return d.userErr(op, err)
+	}
+	pin, err := d.fc.terminalRegister(ctx, mac2)
+	if err != nil {
+		// The outcome is unknown on a transport error: leave the intent
+		// for recovery, which reads the registration flag.
+		e := d.fiscalErr(op, err)
+		if !errors.Is(e, ErrNoFiscalCard) {
+			d.endIntent(ctx, id)
+		}
+		return e
+	}
+	if err := d.mem.SetPIN(ctx, memory.PIN(pin)); err != nil {
+		d.pinBad = newErr(op, ErrPINOutOfStep, err, "first PIN could not be stored")
+		return memErr(op, err)
+	}
+	d.pin, d.hasPIN = pin, true
+	return d.finishInit(ctx, op, id, today, ef02, items, uc)
+}
+
+// initCheck runs the checks of initialisation on both cards and returns
+// the fiscal card's EF02, the tax items and the user card session.
+func (d *Device) initCheck(ctx context.Context, op string, today fiscal.Date, fresh bool) (fiscalEF02, []fiscal.TaxItem, userCardApp, error) {
+	var uc userCardApp
+	if d.uc == nil {
+		return fiscalEF02{}, nil, uc, newErr(op, ErrNoUserCard, nil, "")
+	}
+	if err := d.ensureSelected(ctx); err != nil {
+		return fiscalEF02{}, nil, uc, err
+	}
+	ef02, err := d.fc.ef02(ctx)
+	if err != nil {
+		return ef02, nil, uc, d.readErr(op, err, ErrIllegalFiscalCard)
+	}
+	switch {
+	case ef02.CardType != 0x00:
+		return ef02, nil, uc, newErr(op, ErrIllegalFiscalCard, nil, "card type %02X is not a fiscal card", ef02.CardType)
+	case ef02.Machine != d.machine.Number:
+		return ef02, nil, uc, newErr(op, ErrWrongFiscalCard, nil, "fiscal card is for machine %v, this is %v", ef02.Machine, d.machine.Number)
+	case fresh && !ef02.Unregistered:
+		return ef02, nil, uc, newErr(op, ErrIllegalFiscalCard, nil, "fiscal card is already registered")
+	case today.Before(ef02.AppStart) || today.After(ef02.AppValid):
+		return ef02, nil, uc, newErr(op, ErrIllegalFiscalCard, nil, "application valid %v..%v, today is %v", ef02.AppStart, ef02.AppValid, today)
+	}
+	ctl, err := d.fc.ef01(ctx)
+	if err != nil {
+		return ef02, nil, uc, d.readErr(op, err, ErrIllegalFiscalCard)
+	}
+	if !ctl.Deadline.IsZero() {
+		if err := checkDeadline(op, today, ctl, ef02); err != nil {
+			return ef02, nil, uc, err
+		}
+	}
+	uc, err = d.userSession(ctx, op)
+	if err != nil {
+		return ef02, nil, uc, err
+	}
+	pairs, err := uc.machines(ctx)
+	if err != nil {
+		return ef02, nil, uc, d.userErr(op, err)
+	}
+	found := false
+	for _, p := range pairs {
+		if p.Machine == d.machine.Number && p.CardNo == ef02.CardNo {
+			found = true
+		}
+	}
+	if !found {
+		return ef02, nil, uc, newErr(op, ErrIllegalUserCard, nil, "user card does not list machine %v with fiscal card %v", d.machine.Number, ef02.CardNo)
+	}
+	items, err := uc.taxItems(ctx)
+	if err != nil {
+		return ef02, nil, uc, d.userErr(op, err)
+	}
+	if len(items) == 0 {
+		return ef02, nil, uc, newErr(op, ErrIllegalUserCard, nil, "user card holds no tax items")
+	}
+	return ef02, items, uc, nil
+}
+
+// checkDeadline checks today ≤ 开票截止日期 ≤ application valid date.
+func checkDeadline(op string, today fiscal.Date, ctl fiscal.ControlData, ef02 fiscalEF02) error {
+	if today.After(ctl.Deadline) {
+		return newErr(op, ErrDeadlinePassed, nil, "deadline %v, today is %v", ctl.Deadline, today)
+	}
+	if ctl.Deadline.After(ef02.AppValid) {
+		return newErr(op, ErrIllegalFiscalCard, nil, "deadline %v after the application's valid date %v", ctl.Deadline, ef02.AppValid)
+	}
+	return nil
+}
+
+// finishInit runs, on a registered fiscal card whose PIN is stored, the
+// first control update (税控更新, from the user card's EF01 record for this
+// fiscal card) if the card holds no control data yet, and commits the
+// application record with the end of the intent.
+func (d *Device) finishInit(ctx context.Context, op string, id uint64, today fiscal.Date, ef02 fiscalEF02, items []fiscal.TaxItem, uc userCardApp) error {
+	ctl, err := d.fc.ef01(ctx)
+	if err != nil {
+		return d.readErr(op, err, ErrIllegalFiscalCard)
+	}
+	if ctl.Deadline.IsZero() {
+		data, ok, err := uc.controlRecord(ctx, ef02.CardNo)
+		if err != nil {
+			return d.userErr(op, err)
+		}
+		if !ok {
+			return newErr(op, ErrIllegalUserCard, nil, "user card holds no control data for fiscal card %v", ef02.CardNo)
+		}
+		if err := d.verifyPIN(ctx, op, nil); err != nil {
+			return err
+		}
+		if err := d.fc.updateControls(ctx, data); err != nil {
+			return d.fiscalErr(op, err)
+		}
+		if ctl, err = d.fc.ef01(ctx); err != nil {
+			return d.readErr(op, err, ErrIllegalFiscalCard)
+		}
+	}
+	app := memory.Application{
+		TaxpayerNumber: ef02.TaxpayerNo, TaxpayerName: ef02.TaxpayerName, TaxID: ef02.TaxpayerID,
+		FiscalCard: ef02.CardNo, InitDate: today, AppStart: ef02.AppStart, AppValid: ef02.AppValid,
+		TaxItems: items, Control: ctl,
+	}
+	if err := d.mem.Commit(ctx, new(memory.Batch).Initialise(app).EndIntent(id)); err != nil {
+		return memErr(op, err)
+	}
+	d.app, d.hasApp = app, true
+	if today.After(d.lastDate) {
+		d.lastDate = today
+	}
+	if err := d.loadPeriod(ctx); err != nil {
+		return err
+	}
+	return checkDeadline(op, today, ctl, ef02)
+}
+
+// endIntent marks an intent done after an operation that changed nothing;
+// a failure only leaves the intent for recovery, which finds nothing to do.
+func (d *Device) endIntent(ctx context.Context, id uint64) {
+	if err := d.mem.EndIntent(ctx, id); err != nil {
+		d.log.Warn("register: closing intent failed", "id", id, "err", err)
+	}
+}
+
+// readErr maps an error reading a card file: malformed content is
+// illegal, anything else a card failure.
+func (d *Device) readErr(op string, err error, illegal error) error {
+	if errors.Is(err, fiscal.ErrLength) || errors.Is(err, fiscal.ErrDate) || errors.Is(err, fiscal.ErrBCD) || errors.Is(err, fiscal.ErrBadText) {
+		return newErr(op, illegal, err, "")
+	}
+	return d.fiscalErr(op, err)
+}

@@ -1,0 +1,319 @@
+package register
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/fiscalkit/gb18240/fiscal"
+	"github.com/fiscalkit/gb18240/fiscal/memory"
+)
+
+// Issue issues a normal invoice (正常发票).
+//
+// Pre-checks run in the reference's order, each with its own error:
+// initialised and not locked by a PIN failure (ErrNotInitialised,
+// ErrPINOutOfStep), today ≤ 开票截止日期 (ErrDeadlinePassed), before the
+// five-year lock (ErrLocked), invoices remain (ErrNoInvoices), the fiscal
+// card answers (ErrNoFiscalCard), the period's cumulative total stays
+// within 开票累计限额 (ErrCumulativeLimit). The single-invoice limit is the
+// card's (SW 9401 → ErrSingleLimit).
+//
+// On the cards an invoice costs VERIFY_FISCAL_PIN and ISSUE_INVOICE only; in
+// fiscal memory two batches (two syncs): {new PIN, intent} and {invoice,
+// intent done}.
+func (d *Device) Issue(ctx context.Context, req InvoiceRequest) (Invoice, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	const op = "issue"
+	today, err := d.precheck(ctx, op)
+	if err != nil {
+		return Invoice{}, err
+	}
+	v, err := d.buildNormal(op, req)
+	if err != nil {
+		return Invoice{}, err
+	}
+	if d.perNormal+v.Detail.Total > d.app.Control.TotalLimit {
+		return Invoice{}, newErr(op, ErrCumulativeLimit, nil, "period total %s + %s exceeds %s", d.perNormal, v.Detail.Total, d.app.Control.TotalLimit)
+	}
+	return d.issueOne(ctx, op, today, v)
+}
+
+// Return issues a return invoice (退票) for a normal invoice of the current
+// declaration period that was not returned before. It consumes the next
+// invoice number, with the original's amounts, and counts against
+// 退票累计限额 (ErrReturnLimit).
+func (d *Device) Return(ctx context.Context, req ReturnRequest) (Invoice, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	const op = "return"
+	today, err := d.precheck(ctx, op)
+	if err != nil {
+		return Invoice{}, err
+	}
+	code := req.Code
+	if code == (fiscal.InvoiceCode{}) {
+		code = d.roll.Code
+	}
+	orig, err := d.mem.Invoice(ctx, code, req.Number)
+	if err != nil {
+		if errors.Is(err, memory.ErrNotFound) {
+			return Invoice{}, newErr(op, ErrNotFound, err, "original invoice %s/%d", code, req.Number)
+		}
+		return Invoice{}, memErr(op, err)
+	}
+	switch {
+	case orig.Detail.Type != fiscal.InvoiceNormal:
+		return Invoice{}, newErr(op, ErrNotReturnable, nil, "invoice %d is a %v invoice", req.Number, orig.Detail.Type)
+	case orig.Detail.Date.Before(d.period):
+		return Invoice{}, newErr(op, ErrNotReturnable, nil, "invoice %d (%v) is before the declaration period starting %v", req.Number, orig.Detail.Date, d.period)
+	case d.returned[invKey{code, req.Number}]:
+		return Invoice{}, newErr(op, ErrNotReturnable, nil, "invoice %d was already returned", req.Number)
+	}
+	if d.perReturn+orig.Detail.Total > d.app.Control.ReturnLimit {
+		return Invoice{}, newErr(op, ErrReturnLimit, nil, "period returns %s + %s exceed %s", d.perReturn, orig.Detail.Total, d.app.Control.ReturnLimit)
+	}
+	v := Invoice{
+		Detail:  fiscal.InvoiceDetail{Type: fiscal.InvoiceReturn, Total: orig.Detail.Total, Original: orig.Detail.Number},
+		Indexes: orig.Indexes, Amounts: orig.Amounts, Lines: orig.Lines, Payer: orig.Payer, Drawer: req.Drawer,
+	}
+	if err := checkText(op, "drawer", v.Drawer, memory.DrawerLen); err != nil {
+		return Invoice{}, err
+	}
+	return d.issueOne(ctx, op, today, v)
+}
+
+// Void issues void invoices (废票) with no amount on the blank invoices
+// starting at the current number: one, Count, or the rest of the roll.
+// It returns the void invoices issued; on an error the ones issued before
+// it are returned with it.
+func (d *Device) Void(ctx context.Context, req VoidRequest) ([]Invoice, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	const op = "void"
+	today, err := d.precheck(ctx, op)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkText(op, "drawer", req.Drawer, memory.DrawerLen); err != nil {
+		return nil, err
+	}
+	n := req.Count
+	left := int(d.roll.End-d.next) + 1
+	switch {
+	case req.RestOfRoll:
+		n = left
+	case n == 0:
+		n = 1
+	case n < 0:
+		return nil, newErr(op, ErrBadRequest, nil, "count %d", n)
+	case n > left:
+		return nil, newErr(op, ErrNoInvoices, nil, "%d voids asked, %d invoices left in the roll", n, left)
+	}
+	var out []Invoice
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			if today, err = d.precheck(ctx, op); err != nil {
+				return out, err
+			}
+		}
+		v := Invoice{Detail: fiscal.InvoiceDetail{Type: fiscal.InvoiceVoid}, Indexes: d.app.Control.Indexes, Drawer: req.Drawer}
+		inv, err := d.issueOne(ctx, op, today, v)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, inv)
+	}
+	return out, nil
+}
+
+// precheck runs the pre-checks shared by issue, return and void, in the
+// reference's order, up to "invoices remain".
+func (d *Device) precheck(ctx context.Context, op string) (fiscal.Date, error) {
+	today, err := d.ready(ctx, op)
+	if err != nil {
+		return today, err
+	}
+	if today.After(d.app.Control.Deadline) {
+		return today, newErr(op, ErrDeadlinePassed, nil, "deadline %v, today %v", d.app.Control.Deadline, today)
+	}
+	if !today.Before(d.lockDate()) {
+		return today, newErr(op, ErrLocked, nil, "locked since %v", d.lockDate())
+	}
+	if !d.hasRoll || d.next == 0 {
+		return today, newErr(op, ErrNoInvoices, nil, "load an invoice roll")
+	}
+	if err := d.ensureSelected(ctx); err != nil {
+		return today, err
+	}
+	if err := d.mem.CheckCapacity(memory.KindInvoice, 1); err != nil {
+		return today, memErr(op, err)
+	}
+	return today, nil
+}
+
+func checkText(op, field, s string, width int) error {
+	if _, err := fiscal.EncodeText(s, width, fiscal.TextOptions{}); err != nil {
+		return newErr(op, ErrBadRequest, err, "%s %q", field, s)
+	}
+	return nil
+}
+
+// buildNormal validates a request and builds the invoice without number,
+// date and code.
+func (d *Device) buildNormal(op string, req InvoiceRequest) (Invoice, error) {
+	if len(req.Lines) == 0 {
+		return Invoice{}, newErr(op, ErrBadRequest, nil, "an invoice needs at least one line")
+	}
+	if len(req.Lines) > fiscal.MaxInvoiceLines {
+		return Invoice{}, newErr(op, ErrTooManyLines, nil, "%d lines, at most %d", len(req.Lines), fiscal.MaxInvoiceLines)
+	}
+	if err := checkText(op, "payer", req.Payer, fiscal.TaxpayerNameLen); err != nil {
+		return Invoice{}, err
+	}
+	if err := checkText(op, "drawer", req.Drawer, memory.DrawerLen); err != nil {
+		return Invoice{}, err
+	}
+	ctl := d.app.Control.Indexes
+	v := Invoice{Detail: fiscal.InvoiceDetail{Type: fiscal.InvoiceNormal}, Payer: req.Payer, Drawer: req.Drawer}
+	for i, l := range req.Lines {
+		if err := checkText(op, fmt.Sprintf("line %d name", i+1), l.Name, fiscal.ItemNameLen); err != nil {
+			return Invoice{}, err
+		}
+		if l.UnitPrice < 0 || l.Amount < 0 {
+			return Invoice{}, newErr(op, ErrBadRequest, nil, "line %d: negative amount", i+1)
+		}
+		if l.Amount == 0 {
+			l.Amount = fiscal.Amount((int64(l.Quantity)*int64(l.UnitPrice) + 500) / 1000)
+		}
+		if l.Amount <= 0 {
+			return Invoice{}, newErr(op, ErrBadRequest, nil, "line %d: amount is zero", i+1)
+		}
+		if ctl.Slot(l.TaxIndex) < 0 {
+			return Invoice{}, newErr(op, ErrBadRequest, nil, "line %d: tax index %d is not one of the machine's", i+1, l.TaxIndex)
+		}
+		slot := v.Indexes.Slot(l.TaxIndex)
+		if slot < 0 {
+			slot = ctl.Slot(l.TaxIndex)
+			v.Indexes[slot] = l.TaxIndex
+		}
+		v.Amounts[slot] += l.Amount
+		v.Lines = append(v.Lines, l)
+	}
+	v.Detail.Total = v.Amounts.Sum()
+	if _, err := v.Detail.Total.Uint32(); err != nil {
+		return Invoice{}, newErr(op, ErrSingleLimit, err, "")
+	}
+	return v, nil
+}
+
+// issueOne numbers, dates and fiscalises one invoice.
+func (d *Device) issueOne(ctx context.Context, op string, today fiscal.Date, v Invoice) (Invoice, error) {
+	now := d.clock()
+	v.Detail.Date = today
+	v.Detail.Number = d.next
+	v.Code = d.roll.Code
+	v.Time = memory.ClockOf(now)
+	block, err := fiscal.IssueInvoiceBlock{
+		Date: today, Type: v.Detail.Type, Number: v.Detail.Number,
+		Indexes: v.Indexes, Amounts: v.Amounts, Total: v.Detail.Total,
+	}.MarshalBinary()
+	if err != nil {
+		return Invoice{}, newErr(op, ErrBadRequest, err, "")
+	}
+	payload, err := json.Marshal(v)
+	if err != nil {
+		return Invoice{}, newErr(op, ErrBadRequest, err, "")
+	}
+	id := d.newID()
+	if err := d.verifyPIN(ctx, op, new(memory.Batch).BeginIntent(memory.Intent{ID: id, Op: opIssue, Payload: payload})); err != nil {
+		return Invoice{}, err
+	}
+	code, err := d.fc.issueInvoice(ctx, block)
+	if err != nil {
+		e := d.fiscalErr(op, err)
+		if errors.Is(e, ErrNoFiscalCard) {
+			// The card may or may not have issued it: recovery decides
+			// from EF03 before anything else happens.
+			d.pending = true
+			return Invoice{}, e
+		}
+		d.endIntent(ctx, id)
+		return Invoice{}, e
+	}
+	v.Detail.FiscalCode = code
+	if err := d.commitInvoice(ctx, op, id, v); err != nil {
+		return Invoice{}, err
+	}
+	return v, nil
+}
+
+// commitInvoice stores an invoice the card has coded, ends its intent and,
+// for the last invoice of a roll, adds the roll's usage summary.
+func (d *Device) commitInvoice(ctx context.Context, op string, id uint64, v Invoice) error {
+	b := new(memory.Batch).AddInvoice(v).EndIntent(id)
+	last := d.hasRoll && v.Code == d.roll.Code && v.Detail.Number == d.roll.End
+	if last {
+		u, err := d.rollUsage(ctx, d.roll, v)
+		if err != nil {
+			return err
+		}
+		b.AddRollUsage(u)
+	}
+	if err := d.mem.Commit(ctx, b); err != nil {
+		d.pending = true // the invoice is on the card: recovery stores it
+		return memErr(op, err)
+	}
+	if d.hasRoll && v.Code == d.roll.Code && v.Detail.Number >= d.next {
+		d.next = v.Detail.Number + 1
+		if d.next > d.roll.End {
+			d.next = 0
+		}
+	}
+	if !v.Detail.Date.Before(d.period) {
+		d.account(v)
+	}
+	if v.Detail.Date.After(d.lastDate) {
+		d.lastDate = v.Detail.Date
+	}
+	return nil
+}
+
+// rollUsage computes the summary of roll from the stored invoices plus
+// the last one, extra.
+func (d *Device) rollUsage(ctx context.Context, roll fiscal.Roll, extra Invoice) (memory.RollUsage, error) {
+	u := memory.RollUsage{Roll: roll}
+	add := func(v Invoice) {
+		if v.Code != roll.Code || !roll.Contains(v.Detail.Number) {
+			return
+		}
+		switch v.Detail.Type {
+		case fiscal.InvoiceNormal:
+			u.NormalCount++
+			u.Normal += v.Detail.Total
+		case fiscal.InvoiceReturn:
+			u.ReturnCount++
+			u.Return += v.Detail.Total
+		case fiscal.InvoiceVoid:
+			u.VoidCount++
+		}
+		if u.First.IsZero() || v.Detail.Date.Before(u.First) {
+			u.First = v.Detail.Date
+		}
+		if v.Detail.Date.After(u.Last) {
+			u.Last = v.Detail.Date
+		}
+	}
+	from := fiscal.Date{}
+	if rl, ok := d.mem.LastRollLoad(); ok && rl.Roll == roll {
+		from = fiscal.DateOf(rl.Loaded)
+	}
+	err := d.mem.EachInvoice(ctx, from, fiscal.Date{}, func(v Invoice) error { add(v); return nil })
+	if err != nil {
+		return u, memErr("roll usage", err)
+	}
+	add(extra)
+	return u, nil
+}

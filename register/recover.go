@@ -1,0 +1,198 @@
+package register
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/fiscalkit/gb18240/fiscal"
+	"github.com/fiscalkit/gb18240/fiscal/memory"
+)
+
+// recoverable returns the open intents that are interrupted operations
+// (every open intent but the waiting-roll list).
+func (d *Device) recoverable() []memory.Intent {
+	var out []memory.Intent
+	for _, in := range d.mem.OpenIntents() {
+		if in.Op != opQueue {
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+// recover completes or rolls forward every interrupted operation, oldest
+// first, using the cards' own state:
+//
+//   - issue: fiscal EF03 holds the number and 税控码 of the last invoice the
+//     card coded; if it is the intent's invoice, the invoice is stored with
+//     that code, otherwise the number was not used and the intent ends;
+//   - load: fiscal EF05 holds the loaded roll; if it is the intent's the
+//     load is recorded, otherwise the load is done again;
+//   - distribute: user EF07 holds the last roll handed out; if it is
+//     neither waiting nor loaded it joins the waiting list (needs the user
+//     card; without it the intent waits and fiscal operations go on);
+//   - daily: the intent ends and the close runs again from the last
+//     stored day (signing a daily record twice is harmless);
+//   - init: if the fiscal card is registered, its first PIN was lost
+//     (reported, never guessed); otherwise the intent just ends.
+//
+// Each recovered operation is logged in the security log as a power loss.
+func (d *Device) recover(ctx context.Context) error {
+	d.pending = false
+	for _, in := range d.recoverable() {
+		if err := d.recoverOne(ctx, in); err != nil {
+			d.pending = true
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *Device) powerLoss(ctx context.Context, text string) {
+	ev := memory.SecurityEvent{Time: d.clock(), Type: memory.SecPowerLoss, Text: text}
+	if err := d.mem.LogSecurity(ctx, ev); err != nil {
+		d.log.Warn("register: security log", "err", err)
+	}
+	d.log.Info("register: recovered interrupted operation", "what", text)
+}
+
+func (d *Device) recoverOne(ctx context.Context, in memory.Intent) error {
+	const op = "recover"
+	switch in.Op {
+	case opIssue:
+		var v Invoice
+		if err := json.Unmarshal(in.Payload, &v); err != nil {
+			return newErr(op, ErrMemory, err, "intent %d payload", in.ID)
+		}
+		if err := d.ensureSelected(ctx); err != nil {
+			return err
+		}
+		ef03, err := d.fc.ef03(ctx)
+		if err != nil {
+			return d.fiscalErr(op, err)
+		}
+		if ef03.PrevNumber == v.Detail.Number && !d.stored(ctx, v.Code, v.Detail.Number) {
+			v.Detail.FiscalCode = ef03.PrevCode
+			if err := d.commitInvoice(ctx, op, in.ID, v); err != nil {
+				return err
+			}
+			d.powerLoss(ctx, fmt.Sprintf("invoice %s/%d was coded by the fiscal card; stored on recovery", v.Code, v.Detail.Number))
+			return nil
+		}
+		if err := d.mem.EndIntent(ctx, in.ID); err != nil {
+			return memErr(op, err)
+		}
+		d.powerLoss(ctx, fmt.Sprintf("invoice %s/%d was not coded by the fiscal card; number stays unused", v.Code, v.Detail.Number))
+		return nil
+	case opLoad:
+		var r fiscal.SignedRoll
+		if err := r.UnmarshalBinary(in.Payload); err != nil {
+			return newErr(op, ErrMemory, err, "intent %d payload", in.ID)
+		}
+		if err := d.ensureSelected(ctx); err != nil {
+			return err
+		}
+		ef05, err := d.fc.ef05(ctx)
+		if err != nil {
+			return d.fiscalErr(op, err)
+		}
+		if ef05.Loaded && ef05.Roll == r.Roll {
+			if err := d.commitLoad(ctx, op, in.ID, r); err != nil {
+				return err
+			}
+			d.powerLoss(ctx, fmt.Sprintf("roll %s %d-%d was loaded; recorded on recovery", r.Code, r.Start, r.End))
+			return nil
+		}
+		if err := d.mem.EndIntent(ctx, in.ID); err != nil {
+			return memErr(op, err)
+		}
+		d.powerLoss(ctx, fmt.Sprintf("roll %s %d-%d was not loaded; loading it again", r.Code, r.Start, r.End))
+		if d.hasRoll && d.next != 0 {
+			return nil // a roll with invoices is loaded: nothing to complete
+		}
+		return d.loadRoll(ctx, op, r)
+	case opDistribute:
+		if d.uc == nil {
+			d.pending = true
+			return nil // waits for the user card; fiscal operations go on
+		}
+		uc := *d.uc
+		if err := uc.selectApp(ctx); err != nil {
+			return d.userErr(op, err)
+		}
+		r, ok, err := uc.pending(ctx)
+		if err != nil {
+			return d.userErr(op, err)
+		}
+		if ok && !d.knownRoll(r.Roll) {
+			if len(d.queue) >= MaxWaitingRolls {
+				return newErr(op, ErrRollStoreFull, nil, "")
+			}
+			if err := d.queueRoll(ctx, in.ID, r); err != nil {
+				return err
+			}
+			d.powerLoss(ctx, fmt.Sprintf("roll %s %d-%d was distributed; recorded on recovery", r.Code, r.Start, r.End))
+			return nil
+		}
+		if err := d.mem.EndIntent(ctx, in.ID); err != nil {
+			return memErr(op, err)
+		}
+		d.powerLoss(ctx, "interrupted distribution: no roll was handed out")
+		return nil
+	case opDaily:
+		if err := d.mem.EndIntent(ctx, in.ID); err != nil {
+			return memErr(op, err)
+		}
+		d.powerLoss(ctx, "interrupted daily close; closing again")
+		return nil
+	case opInit:
+		if err := d.ensureSelected(ctx); err != nil {
+			return err
+		}
+		ef02, err := d.fc.ef02(ctx)
+		if err != nil {
+			return d.fiscalErr(op, err)
+		}
+		switch {
+		case ef02.Unregistered || d.hasApp:
+			if err := d.mem.EndIntent(ctx, in.ID); err != nil {
+				return memErr(op, err)
+			}
+			d.powerLoss(ctx, "interrupted initialisation: the fiscal card is not registered")
+			return nil
+		case !d.hasPIN:
+			if err := d.mem.EndIntent(ctx, in.ID); err != nil {
+				return memErr(op, err)
+			}
+			d.powerLoss(ctx, "initialisation interrupted after TERMINAL_REGISTER: the first fiscal PIN is lost; the tax office must reset the fiscal card")
+			d.pinBad = newErr(op, ErrPINOutOfStep, nil, "initialisation was interrupted after the card registered")
+			return d.pinBad
+		}
+		// Registered with its PIN stored: finish the initialisation.
+		if d.uc == nil {
+			d.pending = true
+			return nil
+		}
+		today, err := d.today()
+		if err != nil {
+			return err
+		}
+		ef02, items, uc, err := d.initCheck(ctx, op, today, false)
+		if err != nil {
+			return err
+		}
+		if err := d.finishInit(ctx, op, in.ID, today, ef02, items, uc); err != nil {
+			return err
+		}
+		d.powerLoss(ctx, "interrupted initialisation completed")
+		return nil
+	}
+	return newErr(op, ErrMemory, nil, "unknown intent %q", in.Op)
+}
+
+func (d *Device) stored(ctx context.Context, code fiscal.InvoiceCode, number uint32) bool {
+	_, err := d.mem.Invoice(ctx, code, number)
+	return err == nil || !errors.Is(err, memory.ErrNotFound)
+}

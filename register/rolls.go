@@ -1,0 +1,244 @@
+package register
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/fiscalkit/gb18240/card"
+	"github.com/fiscalkit/gb18240/fiscal"
+	"github.com/fiscalkit/gb18240/fiscal/memory"
+)
+
+// Intent operation names (memory.Intent.Op) and what their payload holds.
+const (
+	opInit       = "init"       // no payload
+	opIssue      = "issue"      // the invoice as it will be stored, without its 税控码 (JSON)
+	opDaily      = "daily"      // no payload: the close is redone from the last stored day
+	opDistribute = "distribute" // the number of waiting rolls before the command, 1 byte
+	opLoad       = "load"       // the 22-byte signed roll
+	// opQueue is not an operation: the open intent of this name holds the
+	// distributed rolls not yet loaded (n × 22-byte signed rolls). It is
+	// replaced (ended and re-begun in one batch) whenever the list changes,
+	// because fiscal memory has no record kind of its own for them.
+	opQueue = "roll_queue"
+)
+
+func encodeQueue(q []fiscal.SignedRoll) ([]byte, error) {
+	var b []byte
+	for _, r := range q {
+		var err error
+		if b, err = r.AppendBinary(b); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+func decodeQueue(p []byte) ([]fiscal.SignedRoll, error) {
+	if len(p)%fiscal.SignedRollLen != 0 {
+		return nil, fmt.Errorf("roll queue of %d bytes is not a multiple of %d", len(p), fiscal.SignedRollLen)
+	}
+	var q []fiscal.SignedRoll
+	for off := 0; off < len(p); off += fiscal.SignedRollLen {
+		var r fiscal.SignedRoll
+		if err := r.UnmarshalBinary(p[off : off+fiscal.SignedRollLen]); err != nil {
+			return nil, err
+		}
+		q = append(q, r)
+	}
+	return q, nil
+}
+
+// setQueue adds to b the records that replace the waiting-roll list with q,
+// and returns the new queue intent id (0 when q is empty).
+func (d *Device) setQueue(b *memory.Batch, q []fiscal.SignedRoll) (uint64, error) {
+	if d.queueID != 0 {
+		b.EndIntent(d.queueID)
+	}
+	if len(q) == 0 {
+		return 0, nil
+	}
+	p, err := encodeQueue(q)
+	if err != nil {
+		return 0, err
+	}
+	id := d.newID()
+	b.BeginIntent(memory.Intent{ID: id, Op: opQueue, Payload: p})
+	return id, nil
+}
+
+// knownRoll reports whether r is waiting or was loaded already.
+func (d *Device) knownRoll(r fiscal.Roll) bool {
+	for _, q := range d.queue {
+		if q.Roll == r {
+			return true
+		}
+	}
+	for _, l := range d.mem.RollLoads() {
+		if l.Roll == r {
+			return true
+		}
+	}
+	return false
+}
+
+// userSession selects the user application and presents the user PIN.
+func (d *Device) userSession(ctx context.Context, op string) (userCardApp, error) {
+	if d.uc == nil {
+		return userCardApp{}, newErr(op, ErrNoUserCard, nil, "")
+	}
+	uc := *d.uc
+	if err := uc.selectApp(ctx); err != nil {
+		return uc, d.userErr(op, err)
+	}
+	if d.upin != nil {
+		if err := uc.verify(ctx, d.upin); err != nil {
+			return uc, d.userErr(op, err)
+		}
+	}
+	return uc, nil
+}
+
+// Distribute takes the next invoice roll from the user card
+// (DISTRIBUTE_INVOICE_NB, 分发发票) and keeps it waiting until it is loaded.
+// At most MaxWaitingRolls rolls wait (ErrRollStoreFull). An interrupted
+// distribution is completed from user EF07 by recovery.
+func (d *Device) Distribute(ctx context.Context) (fiscal.Roll, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	const op = "distribute"
+	if _, err := d.ready(ctx, op); err != nil {
+		return fiscal.Roll{}, err
+	}
+	if len(d.queue) >= MaxWaitingRolls {
+		return fiscal.Roll{}, newErr(op, ErrRollStoreFull, nil, "%d rolls waiting", len(d.queue))
+	}
+	uc, err := d.userSession(ctx, op)
+	if err != nil {
+		return fiscal.Roll{}, err
+	}
+	id := d.newID()
+	if err := d.mem.BeginIntent(ctx, memory.Intent{ID: id, Op: opDistribute}); err != nil {
+		return fiscal.Roll{}, memErr(op, err)
+	}
+	r, err := uc.distribute(ctx)
+	if err != nil {
+		e := d.userErr(op, err)
+		if !errors.Is(e, ErrNoUserCard) {
+			d.endIntent(ctx, id)
+		} else {
+			d.pending = true
+		}
+		return fiscal.Roll{}, e
+	}
+	if err := d.queueRoll(ctx, id, r); err != nil {
+		return fiscal.Roll{}, err
+	}
+	return r.Roll, nil
+}
+
+// queueRoll appends a distributed roll to the waiting list and ends the
+// distribution intent, in one batch.
+func (d *Device) queueRoll(ctx context.Context, id uint64, r fiscal.SignedRoll) error {
+	q := append(append([]fiscal.SignedRoll(nil), d.queue...), r)
+	b := new(memory.Batch).EndIntent(id)
+	qid, err := d.setQueue(b, q)
+	if err != nil {
+		return newErr("distribute", ErrIllegalUserCard, err, "")
+	}
+	if err := d.mem.Commit(ctx, b); err != nil {
+		return memErr("distribute", err)
+	}
+	d.queue, d.queueID = q, qid
+	return nil
+}
+
+// Waiting returns the distributed rolls not yet loaded.
+func (d *Device) Waiting() []fiscal.Roll {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]fiscal.Roll, len(d.queue))
+	for i, q := range d.queue {
+		out[i] = q.Roll
+	}
+	return out
+}
+
+// LoadRoll loads the oldest waiting roll into the fiscal card
+// (INPUT_INVOICE_NB, 录入发票号). It is refused while the current roll still
+// has invoices (ErrRollNotUsedUp) and when no roll waits (ErrNoInvoices).
+// The next invoice number is then the roll's first.
+func (d *Device) LoadRoll(ctx context.Context) (fiscal.Roll, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	const op = "load roll"
+	if _, err := d.ready(ctx, op); err != nil {
+		return fiscal.Roll{}, err
+	}
+	if d.hasRoll && d.next != 0 {
+		return fiscal.Roll{}, newErr(op, ErrRollNotUsedUp, nil, "%d invoices left", d.roll.End-d.next+1)
+	}
+	if len(d.queue) == 0 {
+		return fiscal.Roll{}, newErr(op, ErrNoInvoices, nil, "no distributed roll waits")
+	}
+	if err := d.mem.CheckCapacity(memory.KindRollLoad, 1); err != nil {
+		return fiscal.Roll{}, memErr(op, err)
+	}
+	r := d.queue[0]
+	if err := d.loadRoll(ctx, op, r); err != nil {
+		return fiscal.Roll{}, err
+	}
+	return r.Roll, nil
+}
+
+// loadRoll runs VERIFY (PIN and intent durable together), INPUT_INVOICE_NB,
+// then commits the load.
+func (d *Device) loadRoll(ctx context.Context, op string, r fiscal.SignedRoll) error {
+	p, err := r.MarshalBinary()
+	if err != nil {
+		return newErr(op, ErrBadRequest, err, "")
+	}
+	id := d.newID()
+	if err := d.verifyPIN(ctx, op, new(memory.Batch).BeginIntent(memory.Intent{ID: id, Op: opLoad, Payload: p})); err != nil {
+		return err
+	}
+	if err := d.fc.inputInvoiceNB(ctx, r); err != nil {
+		e := d.fiscalErr(op, err)
+		if errors.Is(e, ErrNoFiscalCard) {
+			d.pending = true // unknown outcome: recovery reads EF05
+			return e
+		}
+		d.endIntent(ctx, id)
+		if errors.Is(err, card.ErrConditionsNotSatisfied) {
+			return newErr(op, ErrRollNotUsedUp, err, "the fiscal card refused the roll")
+		}
+		return e
+	}
+	return d.commitLoad(ctx, op, id, r)
+}
+
+// commitLoad records a roll the fiscal card took and removes it from the
+// waiting list.
+func (d *Device) commitLoad(ctx context.Context, op string, id uint64, r fiscal.SignedRoll) error {
+	var q []fiscal.SignedRoll
+	for _, w := range d.queue {
+		if w.Roll != r.Roll {
+			q = append(q, w)
+		}
+	}
+	b := new(memory.Batch).AddRollLoad(memory.RollLoad{Roll: r.Roll, Loaded: d.clock()}).EndIntent(id)
+	qid, err := d.setQueue(b, q)
+	if err != nil {
+		return newErr(op, ErrMemory, err, "")
+	}
+	if err := d.mem.Commit(ctx, b); err != nil {
+		return memErr(op, err)
+	}
+	d.queue, d.queueID = q, qid
+	d.roll, d.hasRoll, d.next = r.Roll, true, r.Roll.Start
+	if t := fiscal.DateOf(d.clock()); t.After(d.lastDate) {
+		d.lastDate = t
+	}
+	return nil
+}
