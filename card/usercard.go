@@ -112,7 +112,7 @@ func readRecords[T any](ctx context.Context, ch *Channel, fid uint16, n int, dec
 
 // writeRecord encodes v and either appends it (rec 0) or replaces record rec.
 func writeRecord(ctx context.Context, ch *Channel, fid uint16, rec int, v interface{ MarshalBinary() ([]byte, error) }) error {
-	data, err := v.MarshalBinary()
+	data, err := marshalArg(v)
 	if err != nil {
 		return err
 	}
@@ -125,8 +125,22 @@ func writeRecord(ctx context.Context, ch *Channel, fid uint16, rec int, v interf
 	return ch.UpdateRecord(ctx, SFI(fid), byte(rec), data)
 }
 
-func writeEF(ctx context.Context, ch *Channel, fid uint16, v interface{ MarshalBinary() ([]byte, error) }) error {
+// marshalArg encodes a value to be written, making any failure an
+// *ArgumentError.
+func marshalArg(v interface{ MarshalBinary() ([]byte, error) }) ([]byte, error) {
 	data, err := v.MarshalBinary()
+	if err != nil {
+		var ae *ArgumentError
+		if errors.As(err, &ae) {
+			return nil, err
+		}
+		return nil, &ArgumentError{Command: fmt.Sprintf("%T", v), Field: "value", Reason: "cannot encode", Err: err}
+	}
+	return data, nil
+}
+
+func writeEF(ctx context.Context, ch *Channel, fid uint16, v interface{ MarshalBinary() ([]byte, error) }) error {
+	data, err := marshalArg(v)
 	if err != nil {
 		return err
 	}
