@@ -197,7 +197,7 @@ func Serve(ctx context.Context, conn net.Conn, c card.Transmitter, opts *Options
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	defer conn.Close()
-	err := serveStream(ctx, conn, conn, c, opts)
+	err := serveStream(ctx, conn, conn, c, opts, func() { quickAck(conn) })
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -209,10 +209,14 @@ func Serve(ctx context.Context, conn net.Conn, c card.Transmitter, opts *Options
 
 // serveStream is the protocol loop, separate from the connection so that
 // it can be driven from memory (fuzzing).
-func serveStream(ctx context.Context, r io.Reader, w io.Writer, c card.Transmitter, opts *Options) error {
+// beforeRead, if not nil, runs before each message is read.
+func serveStream(ctx context.Context, r io.Reader, w io.Writer, c card.Transmitter, opts *Options, beforeRead func()) error {
 	log := opts.logger()
 	var in, out []byte
 	for {
+		if beforeRead != nil {
+			beforeRead()
+		}
 		msg, err := ReadMessage(r, in)
 		if err != nil {
 			return err

@@ -286,7 +286,7 @@ func FuzzServeStream(f *testing.F) {
 	f.Add(msg(0xFF, 0, 0, 0))
 	f.Fuzz(func(t *testing.T, stream []byte) {
 		var out bytes.Buffer
-		err := vpcd.ServeStream(context.Background(), bytes.NewReader(stream), &out, &toyCard{name: 7}, nil)
+		err := vpcd.ServeStream(context.Background(), bytes.NewReader(stream), &out, &toyCard{name: 7}, nil, nil)
 		var pe *vpcd.ProtocolError
 		var ce *vpcd.CardError
 		if err != io.EOF && !errors.As(err, &pe) && !errors.As(err, &ce) {
