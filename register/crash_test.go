@@ -1,0 +1,319 @@
+package register_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/fiscalkit/gb18240/card"
+	"github.com/fiscalkit/gb18240/card/emulator"
+	"github.com/fiscalkit/gb18240/fiscal"
+	"github.com/fiscalkit/gb18240/fiscal/memory"
+	"github.com/fiscalkit/gb18240/register"
+)
+
+// crashFlow is one multi-step operation whose every crash point is tested.
+type crashFlow struct {
+	name    string
+	prepare func(r *rig)                                            // state before the operation (no faults)
+	days    int                                                     // clock advance before the operation
+	run     func(ctx context.Context, dev *register.Device) error // the operation (after Open)
+}
+
+var smallRolls = func(o *emulator.IssueOptions) {
+	o.Rolls = []emulator.PurchasedRoll{{Code: fiscal.InvoiceCode([]byte("1440000000")), Start: 1, End: 12, Rolls: 3}}
+}
+
+func crashFlows() []crashFlow {
+	return []crashFlow{
+		{name: "issue", prepare: func(r *rig) { r.setup(); r.issueN(2) },
+			run: func(ctx context.Context, dev *register.Device) error { _, err := dev.Issue(ctx, sale(321)); return err }},
+		{name: "return", prepare: func(r *rig) { r.setup(); r.issueN(2) },
+			run: func(ctx context.Context, dev *register.Device) error {
+				_, err := dev.Return(ctx, register.ReturnRequest{Number: 2})
+				return err
+			}},
+		{name: "void", prepare: func(r *rig) { r.setup(); r.issueN(1) },
+			run: func(ctx context.Context, dev *register.Device) error {
+				_, err := dev.Void(ctx, register.VoidRequest{Count: 2})
+				return err
+			}},
+		{name: "daily close at start-up", prepare: func(r *rig) { r.setup(); r.issueN(2) }, days: 3,
+			run: func(ctx context.Context, dev *register.Device) error { return nil }},
+		{name: "daily close today", prepare: func(r *rig) { r.setup(); r.issueN(1) },
+			run: func(ctx context.Context, dev *register.Device) error {
+				return dev.CloseDay(ctx, dev.Status().Today)
+			}},
+		{name: "roll load", prepare: func(r *rig) {
+			r.setup()
+			_, err := r.dev.Distribute(context.Background())
+			r.must(err)
+			r.issueN(4) // uses up the 4-invoice roll
+		}, run: func(ctx context.Context, dev *register.Device) error { _, err := dev.LoadRoll(ctx); return err }},
+		{name: "distribute", prepare: func(r *rig) { r.setup() },
+			run: func(ctx context.Context, dev *register.Device) error { _, err := dev.Distribute(ctx); return err }},
+	}
+}
+
+func (r *rig) issueN(n int) {
+	r.t.Helper()
+	for i := 0; i < n; i++ {
+		_, err := r.dev.Issue(context.Background(), sale(fiscal.Amount(100*(i+1))))
+		r.must(err)
+	}
+}
+
+// snapshot is everything that survives a power cut: fiscal memory bytes and
+// both cards' persistent state.
+type snapshot struct {
+	fs           *memory.MemFS
+	fiscal, user []byte
+	clock        time.Time
+}
+
+func takeSnapshot(t testing.TB, r *rig) snapshot {
+	fb, err := r.cs.Fiscal.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ub, err := r.cs.User.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snapshot{fs: r.fs.(*memory.MemFS).Clone(), fiscal: fb, user: ub, clock: r.clock.Now()}
+}
+
+// restore builds a rig (without a device) from a snapshot; cards get a
+// random source seeded by seed so fresh PINs differ between runs.
+func (s snapshot) restore(t testing.TB, seed uint64) *rig {
+	var key [32]byte
+	key[0], key[1] = byte(seed), byte(seed>>8)
+	opts := emulator.Options{Profile: testProfile(), Rand: rand.NewChaCha8(key)}
+	f, err := emulator.Load(s.fiscal, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := emulator.Load(s.user, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &rig{t: t, cs: &emulator.CardSet{Fiscal: f, User: u, Profile: testProfile()}, fs: s.fs.Clone(), clock: &fakeClock{t: s.clock}}
+}
+
+// openOn opens memory (repairing a torn tail) and a Device on fsys.
+func (r *rig) openOn(fsys memory.FS) (*register.Device, error) {
+	ctx := context.Background()
+	m, err := register.OpenMemory(ctx, fsys, nil, r.clock.Now())
+	if err != nil {
+		return nil, err
+	}
+	r.mem = m
+	dev, err := register.Open(ctx, register.Config{Memory: m, Fiscal: r.cs.Fiscal, User: r.cs.User, UserPIN: userPIN, Clock: r.clock.Now})
+	r.dev = dev
+	return dev, err
+}
+
+type outcome int
+
+const (
+	okOutcome outcome = iota
+	pinOutOfStep
+)
+
+// checkAfterCrash reopens after a power cut and checks the invariants:
+// memory verifies; invoice numbers of the roll are contiguous and unique;
+// the last invoice the fiscal card coded is stored with its 税控码; the
+// register issues the next number, or reports a PIN out of step without
+// spending a PIN try.
+func checkAfterCrash(t *testing.T, r *rig, label string) outcome {
+	t.Helper()
+	ctx := context.Background()
+	r.cs.Fiscal.Reset()
+	r.cs.User.Reset()
+	dev, openErr := r.openOn(r.fs)
+	if dev == nil {
+		t.Fatalf("%s: reopen: %v", label, openErr)
+	}
+	if openErr != nil && !errors.Is(openErr, register.ErrPINOutOfStep) {
+		t.Fatalf("%s: start-up after the cut: %v", label, openErr)
+	}
+	rep, verr := r.mem.Verify(ctx)
+	if verr != nil || !rep.OK() {
+		t.Fatalf("%s: memory does not verify: %v %+v", label, verr, rep)
+	}
+	invs, ierr := r.mem.Invoices(ctx, fiscal.Date{}, fiscal.Date{})
+	if ierr != nil {
+		t.Fatalf("%s: %v", label, ierr)
+	}
+	for i, v := range invs {
+		if v.Detail.Number != uint32(i+1) {
+			t.Fatalf("%s: invoice %d has number %d: skipped or repeated", label, i, v.Detail.Number)
+		}
+	}
+	ch := card.NewChannel(r.cs.Fiscal, nil)
+	if _, err := ch.SelectName(ctx, card.DFNameFiscal); err != nil {
+		t.Fatalf("%s: %v", label, err)
+	}
+	ef03, err := ch.ReadBinarySFI(ctx, 3, 0, 76)
+	if err != nil {
+		t.Fatalf("%s: %v", label, err)
+	}
+	prevNo := uint32(ef03[64])<<24 | uint32(ef03[65])<<16 | uint32(ef03[66])<<8 | uint32(ef03[67])
+	if n := len(invs); n > 0 || prevNo != 0 {
+		if n == 0 || invs[n-1].Detail.Number != prevNo || string(invs[n-1].Detail.FiscalCode[:]) != string(ef03[68:76]) {
+			t.Fatalf("%s: card coded invoice %d, memory's last is %v", label, prevNo, invs)
+		}
+	}
+	st := dev.Status()
+	if st.PINOutOfStep {
+		before := r.cs.Fiscal.Commands()
+		_, err := dev.Issue(ctx, sale(99))
+		if !errors.Is(err, register.ErrPINOutOfStep) {
+			t.Fatalf("%s: PIN out of step, issue gave %v", label, err)
+		}
+		if r.cs.Fiscal.Commands() != before {
+			t.Fatalf("%s: a PIN known to be out of step was sent again", label)
+		}
+		return pinOutOfStep
+	}
+	if st.Next == 0 {
+		_, err := dev.LoadRoll(ctx)
+		if errors.Is(err, register.ErrPINOutOfStep) {
+			checkLatched(t, r, dev, label)
+			return pinOutOfStep
+		}
+		if err != nil && !errors.Is(err, register.ErrNoInvoices) {
+			t.Fatalf("%s: load after crash: %v", label, err)
+		}
+		st = dev.Status()
+	}
+	if st.Next == 0 {
+		return okOutcome // nothing left to issue on
+	}
+	inv, err := dev.Issue(ctx, sale(77))
+	if errors.Is(err, register.ErrPINOutOfStep) {
+		checkLatched(t, r, dev, label)
+		return pinOutOfStep
+	}
+	if err != nil {
+		t.Fatalf("%s: cannot go on issuing: %v", label, err)
+	}
+	if inv.Detail.Number != uint32(len(invs)+1) {
+		t.Fatalf("%s: next invoice got number %d, want %d", label, inv.Detail.Number, len(invs)+1)
+	}
+	return okOutcome
+}
+
+// checkLatched checks that after a PIN rejection no VERIFY is sent again,
+// neither by this Device nor by a new one on the same fiscal memory.
+func checkLatched(t *testing.T, r *rig, dev *register.Device, label string) {
+	t.Helper()
+	ctx := context.Background()
+	before := r.cs.Fiscal.Commands()
+	if _, err := dev.Issue(ctx, sale(77)); !errors.Is(err, register.ErrPINOutOfStep) {
+		t.Fatalf("%s: PIN rejection did not latch: %v", label, err)
+	}
+	r.cs.Fiscal.Reset()
+	dev2, err := r.openOn(r.fs)
+	if dev2 == nil || !dev2.Status().PINOutOfStep {
+		t.Fatalf("%s: a new device forgot the PIN rejection: %v", label, err)
+	}
+	if _, err := dev2.Issue(ctx, sale(77)); !errors.Is(err, register.ErrPINOutOfStep) {
+		t.Fatalf("%s: new device: %v", label, err)
+	}
+	// Only SELECT may have been sent by the new device, never VERIFY.
+	if n := r.cs.Fiscal.Commands() - before; n > 1 {
+		t.Fatalf("%s: %d commands sent to a card whose PIN is out of step", label, n)
+	}
+}
+
+func TestCrashPointsStorage(t *testing.T) {
+	for _, fl := range crashFlows() {
+		t.Run(fl.name, func(t *testing.T) {
+			base := newRig(t, smallRolls)
+			fl.prepare(base)
+			base.clock.AddDays(fl.days)
+			snap := takeSnapshot(t, base)
+			// Count the writes of a clean run.
+			clean := snap.restore(t, 0)
+			ffs := &memory.FaultFS{FS: clean.fs}
+			if _, err := clean.openOn(ffs); err != nil {
+				t.Fatal(err)
+			}
+			if err := fl.run(context.Background(), clean.dev); err != nil {
+				t.Fatalf("clean run: %v", err)
+			}
+			writes := ffs.Ops()
+			if writes == 0 {
+				t.Fatal("operation wrote nothing")
+			}
+			counts := map[outcome]int{}
+			for n := 1; n <= writes; n++ {
+				for _, keep := range []int{0, 9, 1 << 20} {
+					label := fmt.Sprintf("%s: power cut at write %d keeping %d bytes", fl.name, n, keep)
+					r := snap.restore(t, uint64(n*7+keep))
+					under := r.fs
+					ffs := &memory.FaultFS{FS: under, CutAt: n, Keep: keep}
+					dev, err := r.openOn(ffs)
+					if err == nil && dev != nil {
+						err = fl.run(context.Background(), dev)
+					}
+					if !ffs.IsCut() && err != nil {
+						t.Fatalf("%s: failed without a cut: %v", label, err)
+					}
+					r.fs = under
+					counts[checkAfterCrash(t, r, label)]++
+				}
+			}
+			t.Logf("%s: %d writes, outcomes ok=%d pin-out-of-step=%d", fl.name, writes, counts[okOutcome], counts[pinOutOfStep])
+		})
+	}
+}
+
+func TestCrashPointsCard(t *testing.T) {
+	for _, fl := range crashFlows() {
+		t.Run(fl.name, func(t *testing.T) {
+			base := newRig(t, smallRolls)
+			fl.prepare(base)
+			base.clock.AddDays(fl.days)
+			snap := takeSnapshot(t, base)
+			clean := snap.restore(t, 0)
+			if _, err := clean.openOn(clean.fs); err != nil {
+				t.Fatal(err)
+			}
+			f0, u0 := clean.cs.Fiscal.Commands(), clean.cs.User.Commands()
+			if err := fl.run(context.Background(), clean.dev); err != nil {
+				t.Fatalf("clean run: %v", err)
+			}
+			// Commands of Open are counted too: the fault is armed before Open.
+			fc, uc := clean.cs.Fiscal.Commands(), clean.cs.User.Commands()
+			_, _ = f0, u0
+			counts := map[outcome]int{}
+			for _, which := range []string{"fiscal", "user"} {
+				total := fc
+				if which == "user" {
+					total = uc
+				}
+				for k := 1; k <= total; k++ {
+					for _, apply := range []bool{false, true} {
+						label := fmt.Sprintf("%s: %s card pulled at command %d (applied %v)", fl.name, which, k, apply)
+						r := snap.restore(t, uint64(k*3+len(which)))
+						c := r.cs.Fiscal
+						if which == "user" {
+							c = r.cs.User
+						}
+						c.InjectFault(emulator.Fault{At: k, Pull: true, Apply: apply})
+						if dev, err := r.openOn(r.fs); err == nil && dev != nil {
+							_ = fl.run(context.Background(), dev)
+						}
+						counts[checkAfterCrash(t, r, label)]++
+					}
+				}
+			}
+			t.Logf("%s: %d fiscal + %d user commands, outcomes ok=%d pin-out-of-step=%d", fl.name, fc, uc, counts[okOutcome], counts[pinOutOfStep])
+		})
+	}
+}
