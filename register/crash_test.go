@@ -18,8 +18,8 @@ import (
 // crashFlow is one multi-step operation whose every crash point is tested.
 type crashFlow struct {
 	name    string
-	prepare func(r *rig)                                            // state before the operation (no faults)
-	days    int                                                     // clock advance before the operation
+	prepare func(r *rig)                                          // state before the operation (no faults)
+	days    int                                                   // clock advance before the operation
 	run     func(ctx context.Context, dev *register.Device) error // the operation (after Open)
 }
 
