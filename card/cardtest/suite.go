@@ -50,6 +50,9 @@ func testISOErrors(t *testing.T, s *session) {
 	wantErr(t, err, card.ErrRecordNotFound, "READ RECORD beyond the last record")
 	_, err = ch.ReadBinarySFI(s.ctx, card.SFI(card.UserEFInfo), 200, 1)
 	wantErr(t, err, card.ErrOffsetOutOfRange, "READ BINARY beyond the file")
+	must(t, s.user.Select(s.ctx), "SELECT TID01")
+	_, err = ch.ReadBinary(s.ctx, 0, 1)
+	wantErr(t, err, card.ErrNoCurrentEF, "READ BINARY with no current EF")
 	_, err = ch.ReadBinarySFI(s.ctx, 0x1D, 0, 1)
 	wantErr(t, err, card.ErrFileNotFound, "READ BINARY of a missing SFI")
 	_, err = ch.Do(s.ctx, card.Command{CLA: card.CLAProprietary, INS: card.INSDistributeInvoiceNB, P1: 1, Ne: fiscal.SignedRollLen})
@@ -231,6 +234,9 @@ func testUpdateControls(t *testing.T, s *session) {
 	bad = rec
 	bad.Cipher[5] ^= 1
 	wantErr(t, s.fiscal.UpdateControls(s.ctx, bad), card.ErrMACInvalid, "UPDATE_CONTROLS with altered ciphertext")
+	bad = rec
+	bad.KeyID ^= 0x70
+	wantErr(t, s.fiscal.UpdateControls(s.ctx, bad), card.ErrKeyVersion, "UPDATE_CONTROLS with an unknown key id")
 	must(t, s.fiscal.UpdateControls(s.ctx, rec), "UPDATE_CONTROLS")
 	c, err := s.fiscal.ReadControls(s.ctx)
 	must(t, err, "read fiscal EF01")
@@ -539,9 +545,11 @@ func testCheckCard(t *testing.T, s *session) {
 	rec := card.InspectionRecord{Date: r.date(), TaxpayerNo: r.info.TaxpayerNo, Machine: r.info.MachineNumber, Type: card.CheckDailyData,
 		Daily: fiscal.DailyRecord{Date: r.date()}}
 	wantErr(t, s.check.AppendRecord(s.ctx, rec), card.ErrSecurityStatus, "APPEND RECORD to check EF03 before authentication")
-	// A wrong cryptogram counts down.
+	// A key id other than the one in EF01: 6A88; a wrong cryptogram counts down.
 	_, err = s.check.GetChallenge(s.ctx)
 	must(t, err, "GET CHALLENGE")
+	err = s.check.ExternalAuthenticate(s.ctx, ci.KeyID^0x40, [8]byte{})
+	wantErr(t, err, card.ErrRefDataNotFound, "EXTERNAL AUTHENTICATE with an unknown key id")
 	err = s.check.ExternalAuthenticate(s.ctx, ci.KeyID, [8]byte{})
 	var se *card.StatusError
 	if !errors.As(err, &se) {
