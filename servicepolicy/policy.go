@@ -468,6 +468,7 @@ func ParsePolicy(data []byte) (Policy, error) {
 	if p.Name == "" {
 		return Policy{}, &FieldError{Field: "name", Problem: "must not be empty", Err: ErrInvalidPolicy}
 	}
+	inFile := make(map[string]int)
 	for i, raw := range f.Commitments {
 		path := "commitments[" + strconv.Itoa(i) + "]"
 		var head struct {
@@ -477,6 +478,10 @@ func ParsePolicy(data []byte) (Policy, error) {
 		if err := json.Unmarshal(raw, &head); err != nil {
 			return Policy{}, &FieldError{Field: path, Problem: jsonErrorProblem(err), Err: ErrInvalidPolicy}
 		}
+		if j, dup := inFile[head.ID]; dup && head.ID != "" {
+			return Policy{}, &FieldError{Field: path + ".id", Problem: fmt.Sprintf("%q already used by commitments[%d]", head.ID, j), Err: ErrInvalidPolicy}
+		}
+		inFile[head.ID] = i
 		at := -1
 		for j := range p.Commitments {
 			if head.ID != "" && p.Commitments[j].ID == head.ID {
@@ -496,6 +501,9 @@ func ParsePolicy(data []byte) (Policy, error) {
 		}
 		if err := decodeCommitment(raw, &c); err != nil {
 			return Policy{}, &FieldError{Field: join(path, jsonPath(raw, &commitmentFile{Commitment: &Commitment{}})), Problem: jsonErrorProblem(err), Err: ErrInvalidPolicy}
+		}
+		if errs := c.validate(path); len(errs) > 0 {
+			return Policy{}, errors.Join(errs...)
 		}
 		if at >= 0 {
 			p.Commitments[at] = c
