@@ -53,14 +53,6 @@ func (w *wr) u32(field string, v int64) {
 	w.b = binary.BigEndian.AppendUint32(w.b, uint32(v))
 }
 
-func (w *wr) amount(field string, a fiscal.Amount) {
-	u, err := a.Uint32()
-	if err != nil {
-		w.fail(field, "amount does not fit the card's u32", err)
-	}
-	w.b = binary.BigEndian.AppendUint32(w.b, u)
-}
-
 func (w *wr) date(field string, d fiscal.Date) {
 	b, err := d.AppendBCD(w.b)
 	if err != nil {
@@ -137,7 +129,6 @@ func (r *rd) u16() int { return int(binary.BigEndian.Uint16(r.next(2))) }
 func (r *rd) u32() uint32 {
 	return binary.BigEndian.Uint32(r.next(4))
 }
-func (r *rd) amount() fiscal.Amount { return fiscal.Amount(r.u32()) }
 
 func (r *rd) copy(dst []byte) { copy(dst, r.next(len(dst))) }
 

@@ -185,8 +185,6 @@ type DataCollect struct {
 	Response    fiscal.DeclareDutyResponse
 }
 
-const dataCollectBodyLen = DataCollectLen - 1
-
 func (d DataCollect) appendBody(w *wr) {
 	w.raw(d.FiscalCard[:])
 	w.rec("Declaration", fiscal.DeclarationLen, d.Declaration.AppendBinary)
