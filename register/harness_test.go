@@ -75,6 +75,8 @@ type rig struct {
 	dev   *register.Device
 	clock *fakeClock
 	apdus int
+	obs   func(card.Exchange)
+	mopts *memory.Options
 }
 
 func issueOpts(mod func(*emulator.IssueOptions)) emulator.IssueOptions {
@@ -87,11 +89,21 @@ func issueOpts(mod func(*emulator.IssueOptions)) emulator.IssueOptions {
 
 func newRig(t testing.TB, mod func(*emulator.IssueOptions)) *rig {
 	t.Helper()
+	return newRigOpts(t, mod, false)
+}
+
+// newRigOpts is newRig with, if bigDaily, room for more than five years of
+// daily records.
+func newRigOpts(t testing.TB, mod func(*emulator.IssueOptions), bigDaily bool) *rig {
+	t.Helper()
 	cs, err := emulator.Issue(issueOpts(mod))
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := &rig{t: t, cs: cs, fs: memory.NewMemFS(), clock: &fakeClock{t: day0}}
+	if bigDaily {
+		r.mopts = &memory.Options{Capacity: memory.Capacity{Daily: 4000}}
+	}
 	r.open(r.fs)
 	return r
 }
@@ -100,14 +112,19 @@ func newRig(t testing.TB, mod func(*emulator.IssueOptions)) *rig {
 func (r *rig) open(fsys memory.FS) error {
 	r.t.Helper()
 	ctx := context.Background()
-	m, err := memory.Open(ctx, fsys, nil)
+	m, err := memory.Open(ctx, fsys, r.mopts)
 	if err != nil {
 		r.t.Fatalf("memory.Open: %v", err)
 	}
 	r.mem = m
 	dev, err := register.Open(ctx, register.Config{
 		Memory: m, Fiscal: r.cs.Fiscal, User: r.cs.User, UserPIN: userPIN, Clock: r.clock.Now,
-		Observer: func(card.Exchange) { r.apdus++ },
+		Observer: func(e card.Exchange) {
+			r.apdus++
+			if r.obs != nil {
+				r.obs(e)
+			}
+		},
 	})
 	r.dev = dev
 	if dev == nil {
