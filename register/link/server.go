@@ -77,13 +77,14 @@ type Server struct {
 	byNo    map[uint32]uint64
 	noOrder []uint32
 
-	executed, duplicates, badFrames, bytesIn, bytesOut atomic.Int64
+	executed, duplicates, repeats, badFrames, bytesIn, bytesOut atomic.Int64
 }
 
 // ServerStats counts what a Server did.
 type ServerStats struct {
 	Executed   int64 // commands passed to the handler
 	Duplicates int64 // issuing requests answered from memory
+	Repeats    int64 // repeated final packets of multi-packet requests answered again
 	BadFrames  int64 // candidate frames dropped (CRC, stalled)
 	BytesIn    int64
 	BytesOut   int64
@@ -105,7 +106,7 @@ func NewServer(h Handler, opts *ServerOptions) *Server {
 // Stats returns a snapshot of the counters.
 func (s *Server) Stats() ServerStats {
 	return ServerStats{
-		Executed: s.executed.Load(), Duplicates: s.duplicates.Load(), BadFrames: s.badFrames.Load(),
+		Executed: s.executed.Load(), Duplicates: s.duplicates.Load(), Repeats: s.repeats.Load(), BadFrames: s.badFrames.Load(),
 		BytesIn: s.bytesIn.Load(), BytesOut: s.bytesOut.Load(),
 	}
 }
@@ -199,6 +200,7 @@ func (c *conn) handle(ctx context.Context, frame []byte) error {
 	if c.lastFrame != nil && bytes.Equal(frame, c.lastFrame) {
 		// A repeat of the packet that completed the last multi-packet
 		// request: answer it again, never execute a fragment.
+		c.s.repeats.Add(1)
 		return c.sendPacket(1)
 	}
 	if !req.Command.Known() {
@@ -322,7 +324,7 @@ func (s *Server) dispatch(ctx context.Context, cmd Command, data []byte) reply {
 			r.b = data // decode again from the start below
 		}
 		if id == 0 {
-			return reply{StatusER, []byte{byte(CodeBadRequest)}}
+			return reply{StatusER, encodeIssuingError(CodeBadRequest, 0)}
 		}
 		if m, ok := s.memory[id]; ok {
 			s.duplicates.Add(1)

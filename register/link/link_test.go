@@ -1,0 +1,404 @@
+package link_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/fiscalkit/gb18240/register/link"
+	"github.com/fiscalkit/gb18240/register/link/linktest"
+	"github.com/fiscalkit/gb18240/register/registertest"
+)
+
+// serve starts srv on one end of a pipe and returns the other end; the
+// server stops when the test ends.
+func serve(t testing.TB, srv *link.Server, a, b interface {
+	Read([]byte) (int, error)
+	Write([]byte) (int, error)
+	Close() error
+}) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, b) }()
+	t.Cleanup(func() {
+		cancel()
+		a.Close()
+		b.Close()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("server: %v", err)
+		}
+	})
+}
+
+func TestConformanceNetPipe(t *testing.T) {
+	reg := linktest.NewRegister(&linktest.RegisterOptions{RollSize: 20})
+	a, b := net.Pipe()
+	serve(t, link.NewServer(reg, nil), a, b)
+	registertest.Run(t, link.NewClient(a, nil), nil)
+}
+
+func TestConformanceBufferedPipe(t *testing.T) {
+	reg := linktest.NewRegister(nil)
+	a, b := linktest.Pipe(nil)
+	serve(t, link.NewServer(reg, nil), a, b)
+	registertest.Run(t, link.NewClient(a, nil), nil)
+}
+
+func tenLine() link.IssueRequest {
+	return link.IssueRequest{Payer: []byte("p"), Items: registertest.TenItems()}
+}
+
+func loadRoll(t testing.TB, c *link.Client) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := c.DistributeRoll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.LoadRoll(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A command slower than the client's reply timeout succeeds because the
+// server keeps the line alive with WT.
+func TestWaitKeepsTheClientWaiting(t *testing.T) {
+	reg := linktest.NewRegister(&linktest.RegisterOptions{IssueDelay: 300 * time.Millisecond})
+	a, b := linktest.Pipe(nil)
+	serve(t, link.NewServer(reg, &link.ServerOptions{BusyInterval: 40 * time.Millisecond}), a, b)
+	c := link.NewClient(a, &link.ClientOptions{ReplyTimeout: 100 * time.Millisecond})
+	loadRoll(t, c)
+	res, err := c.IssueNormal(context.Background(), tenLine())
+	if err != nil || res.Outcome != link.Done || res.Reconciled || res.Sends != 1 {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	if w := c.Stats().Waits; w < 3 {
+		t.Errorf("%d WT frames, want at least 3", w)
+	}
+}
+
+// Without WT the same slow command times out, and the client reconciles
+// instead of sending blindly again: still exactly one invoice.
+func TestQuietServerMeansReconcile(t *testing.T) {
+	reg := linktest.NewRegister(&linktest.RegisterOptions{IssueDelay: 150 * time.Millisecond})
+	a, b := linktest.Pipe(nil)
+	serve(t, link.NewServer(reg, &link.ServerOptions{BusyInterval: time.Hour}), a, b)
+	c := link.NewClient(a, &link.ClientOptions{ReplyTimeout: 50 * time.Millisecond, ReconcileAttempts: 20})
+	loadRoll(t, c)
+	res, err := c.IssueNormal(context.Background(), tenLine())
+	if err != nil || res.Outcome != link.Done || !res.Reconciled {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	if n := reg.IssuedFor(res.RequestID); n != 1 {
+		t.Fatalf("issued %d times", n)
+	}
+}
+
+// Every frame the client writes arrives twice: the server answers the
+// copies from memory and never issues twice.
+func TestDuplicatedFramesIssueOnce(t *testing.T) {
+	reg := linktest.NewRegister(nil)
+	a, b := linktest.Pipe(nil)
+	srv := link.NewServer(reg, nil)
+	serve(t, srv, a, b)
+	c := link.NewClient(link.NewFaultyLink(a, link.Faults{Duplicate: 1}), &link.ClientOptions{ReplyTimeout: 200 * time.Millisecond})
+	loadRoll(t, c)
+	for i := range 20 {
+		req := tenLine()
+		req.Items = req.Items[:1+i%2*9] // one packet or two
+		res, err := c.IssueNormal(context.Background(), req)
+		if err != nil || res.Outcome != link.Done {
+			t.Fatalf("invoice %d: %+v, %v", i, res, err)
+		}
+		if n := reg.IssuedFor(res.RequestID); n != 1 {
+			t.Fatalf("invoice %d issued %d times", i, n)
+		}
+	}
+	if got := len(reg.Issued()); got != 20 {
+		t.Fatalf("%d invoices, want 20", got)
+	}
+	if st := srv.Stats(); st.Duplicates < 10 || st.Repeats < 10 {
+		t.Errorf("%d duplicates answered from memory, %d repeated final packets; want at least 10 each", st.Duplicates, st.Repeats)
+	}
+}
+
+// Lists longer than one transfer are paged with the "more" flag.
+func TestListPaging(t *testing.T) {
+	reg := linktest.NewRegister(nil)
+	a, b := linktest.Pipe(nil)
+	serve(t, link.NewServer(reg, &link.ServerOptions{MaxTransfer: 1000}), a, b)
+	c := link.NewClient(a, nil)
+	loadRoll(t, c)
+	ctx := context.Background()
+	if res, err := c.Void(ctx, link.VoidRequest{Count: 25}); err != nil || len(res.Invoices) != 25 {
+		t.Fatalf("void 25: %+v, %v", res, err)
+	}
+	for range 3 {
+		if res, err := c.IssueNormal(ctx, tenLine()); err != nil {
+			t.Fatalf("%+v %v", res, err)
+		}
+	}
+	invs, err := c.Invoices(ctx, link.NumberRange{From: 1, To: 1000})
+	if err != nil || len(invs) != 28 {
+		t.Fatalf("%d invoices, %v; want 28", len(invs), err)
+	}
+	for i, inv := range invs {
+		if inv.No != uint32(i+1) {
+			t.Fatalf("invoice %d has number %d", i, inv.No)
+		}
+	}
+	det, err := c.InvoiceDetails(ctx, link.NumberRange{From: 1, To: 1000})
+	if err != nil || len(det) != 28 || len(det[27].Items) != 10 {
+		t.Fatalf("%d details, %v", len(det), err)
+	}
+}
+
+// Raw frames: bad CRC gets ER 1F, unknown commands ER 20, requests of
+// issuing commands without a request id ER F1 with the id echoed.
+func TestServerRejectsBadFrames(t *testing.T) {
+	reg := linktest.NewRegister(nil)
+	a, b := linktest.Pipe(nil)
+	serve(t, link.NewServer(reg, nil), a, b)
+	read := func() link.Response {
+		t.Helper()
+		buf := make([]byte, 64)
+		_ = a.SetReadDeadline(time.Now().Add(time.Second))
+		n, err := a.Read(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := link.ParseResponse(buf[:n])
+		if err != nil {
+			t.Fatalf("%x: %v", buf[:n], err)
+		}
+		return r
+	}
+	f, _ := link.AppendRequest(nil, link.Request{Command: link.CmdStatus})
+	f[len(f)-1] ^= 0xFF
+	a.Write(append([]byte{0x00, 0x55}, f...))
+	if r := read(); r.Status != link.StatusER || r.Data[0] != byte(link.CodeBadCRC) {
+		t.Errorf("bad CRC: %+v", r)
+	}
+	f, _ = link.AppendRequest(nil, link.Request{Command: 0x99})
+	a.Write(f)
+	if r := read(); r.Status != link.StatusER || r.Data[0] != byte(link.CodeUnknownCommand) {
+		t.Errorf("unknown command: %+v", r)
+	}
+	f, _ = link.AppendRequest(nil, link.Request{Command: link.CmdStatus, Data: []byte{1}})
+	a.Write(f)
+	if r := read(); r.Status != link.StatusER || r.Data[0] != byte(link.CodeBadRequest) {
+		t.Errorf("status with data: %+v", r)
+	}
+	f, _ = link.AppendRequest(nil, link.Request{Command: link.CmdVoid, Data: []byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 1}})
+	a.Write(f)
+	if r := read(); r.Status != link.StatusER || r.Data[0] != byte(link.CodeBadRequest) || len(r.Data) != 9 {
+		t.Errorf("void without request id: %+v", r)
+	}
+	if len(reg.Issued()) != 0 {
+		t.Error("something was issued")
+	}
+}
+
+func TestDeviceErrorsReachTheCaller(t *testing.T) {
+	reg := linktest.NewRegister(nil)
+	a, b := linktest.Pipe(nil)
+	serve(t, link.NewServer(reg, nil), a, b)
+	c := link.NewClient(a, nil)
+	res, err := c.IssueNormal(context.Background(), tenLine())
+	var de *link.DeviceError
+	if res.Outcome != link.NotDone || !errors.Is(err, link.ErrNoInvoices) || !errors.As(err, &de) || de.Code != link.CodeNoInvoices {
+		t.Fatalf("no roll: %+v, %v", res, err)
+	}
+	if _, err := c.LoadRoll(context.Background()); !errors.As(err, &de) || errors.Is(err, link.ErrOutcomeUnknown) {
+		t.Fatalf("load without a distributed roll: %v", err)
+	}
+}
+
+// An unreachable register gives Unknown, and the same request succeeds
+// exactly once when it is back.
+func TestUnreachableThenResolved(t *testing.T) {
+	reg := linktest.NewRegister(nil)
+	srv := link.NewServer(reg, nil)
+	a, b := linktest.Pipe(nil)
+	serve(t, srv, a, b)
+	c := link.NewClient(a, &link.ClientOptions{ReplyTimeout: 30 * time.Millisecond})
+	loadRoll(t, c)
+	if _, err := c.IssueNormal(context.Background(), tenLine()); err != nil {
+		t.Fatal(err)
+	}
+	// The line goes dead after the request is sent: every byte from the
+	// register is lost.
+	gate := &deafGate{End: a}
+	deadClient := link.NewClient(gate, &link.ClientOptions{ReplyTimeout: 30 * time.Millisecond, ReconcileAttempts: 2})
+	if _, err := deadClient.IssueNormal(context.Background(), tenLine()); err != nil {
+		t.Fatal(err)
+	}
+	gate.deaf.Store(true)
+	req := tenLine()
+	req.Items = req.Items[:1] // one packet: the request gets through, only the reply is lost
+	req.RequestID = 0xABCDEF
+	res, err := deadClient.IssueNormal(context.Background(), req)
+	if res.Outcome != link.Unknown || !errors.Is(err, link.ErrOutcomeUnknown) {
+		t.Fatalf("dead line: %+v, %v", res, err)
+	}
+	if n := reg.IssuedFor(req.RequestID); n != 1 {
+		t.Fatalf("the request reached the register %d times, want 1", n)
+	}
+	// Back on a good line: the same request is Done with the same invoice.
+	res2, err := c.IssueNormal(context.Background(), req)
+	if err != nil || res2.Outcome != link.Done || reg.IssuedFor(req.RequestID) != 1 {
+		t.Fatalf("after recovery: %+v, %v", res2, err)
+	}
+}
+
+// deafGate passes writes through; once deaf, everything read is lost.
+type deafGate struct {
+	*linktest.End
+	deaf atomic.Bool
+}
+
+func (g *deafGate) Read(p []byte) (int, error) {
+	for {
+		n, err := g.End.Read(p)
+		if n == 0 || !g.deaf.Load() {
+			return n, err
+		}
+	}
+}
+
+// TestExactlyOnceUnderFaults drives thousands of issuing commands through
+// links that drop, duplicate, delay, corrupt and cut frames in both
+// directions, and checks: no request issued twice, none lost, every Done
+// matches the register's record.
+func TestExactlyOnceUnderFaults(t *testing.T) {
+	const lanes = 8
+	perLane := 300
+	if testing.Short() {
+		perLane = 60
+	}
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("fault seed %d (lanes use seed+lane*2 and seed+lane*2+1)", seed)
+	faults := link.Faults{Drop: 0.02, Duplicate: 0.03, Corrupt: 0.02, Cut: 0.02, Delay: 0.03, MaxDelay: 5 * time.Millisecond}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var totals [4]int
+	var resends, reconciles int64
+	for lane := range lanes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			reg := linktest.NewRegister(&linktest.RegisterOptions{RollSize: 100_000})
+			srv := link.NewServer(reg, &link.ServerOptions{InterByteTimeout: 5 * time.Millisecond})
+			a, b := linktest.Pipe(nil)
+			fa, fb := faults, faults
+			fa.Seed, fb.Seed = seed+uint64(lane)*2, seed+uint64(lane)*2+1
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			go srv.Serve(ctx, link.NewFaultyLink(b, fb))
+			c := link.NewClient(link.NewFaultyLink(a, fa), &link.ClientOptions{
+				ReplyTimeout: 40 * time.Millisecond, InterByteTimeout: 5 * time.Millisecond,
+				IssueAttempts: 10, ReconcileAttempts: 10, Retries: 10})
+			// A clean second line to the same server resolves Unknowns.
+			ca, cb := linktest.Pipe(nil)
+			go srv.Serve(ctx, cb)
+			clean := link.NewClient(ca, nil)
+			if _, err := clean.DistributeRoll(ctx); err != nil {
+				t.Error(err)
+				return
+			}
+			if _, err := clean.LoadRoll(ctx); err != nil {
+				t.Error(err)
+				return
+			}
+			done := map[uint64]link.Invoice{}
+			var outcomes [4]int
+			for i := range perLane {
+				req := tenLine()
+				req.Items = req.Items[:1+i%10]
+				res, err := c.IssueNormal(ctx, req)
+				outcomes[res.Outcome]++
+				if res.Outcome == link.NotDone {
+					// Only a definite refusal may say NotDone; there is none here.
+					t.Errorf("lane %d invoice %d: NotDone: %v", lane, i, err)
+					continue
+				}
+				if res.Outcome == link.Unknown {
+					req.RequestID = res.RequestID
+					if res, err = clean.IssueNormal(ctx, req); err != nil || res.Outcome != link.Done {
+						t.Errorf("lane %d invoice %d: resolving Unknown: %+v, %v", lane, i, res, err)
+						continue
+					}
+				}
+				if len(res.Invoices) != 1 {
+					t.Errorf("lane %d: Done with %d invoices", lane, len(res.Invoices))
+					continue
+				}
+				done[res.RequestID] = res.Invoice()
+			}
+			issued := reg.Issued()
+			if len(issued) != len(done) {
+				t.Errorf("lane %d: register issued %d invoices, client has %d Done", lane, len(issued), len(done))
+			}
+			for _, d := range issued {
+				inv, ok := done[d.RequestID]
+				if !ok {
+					t.Errorf("lane %d: invoice %d (request %x) issued but not reported Done", lane, d.No, d.RequestID)
+					continue
+				}
+				if inv != d.Invoice {
+					t.Errorf("lane %d: Done %+v does not match the register's %+v", lane, inv, d.Invoice)
+				}
+				if n := reg.IssuedFor(d.RequestID); n != 1 {
+					t.Errorf("lane %d: request %x issued %d times", lane, d.RequestID, n)
+				}
+			}
+			st := c.Stats()
+			mu.Lock()
+			for i := range totals {
+				totals[i] += outcomes[i]
+			}
+			resends += st.IssueResends
+			reconciles += st.Reconciliations
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	t.Logf("%d issuing commands: %d Done, %d Unknown (resolved on a clean line); %d reconciliations, %d re-sends",
+		lanes*perLane, totals[link.Done], totals[link.Unknown], reconciles, resends)
+	if reconciles == 0 {
+		t.Error("no reconciliation happened: the faults did not bite")
+	}
+}
+
+func ExampleNewClient() {
+	reg := linktest.NewRegister(&linktest.RegisterOptions{Now: func() time.Time {
+		return time.Date(2026, 11, 27, 9, 30, 0, 0, link.ChinaTime())
+	}})
+	host, device := linktest.Pipe(nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go link.NewServer(reg, nil).Serve(ctx, device)
+
+	c := link.NewClient(host, nil)
+	c.DistributeRoll(ctx)
+	roll, _ := c.LoadRoll(ctx)
+	fmt.Printf("roll %d-%d loaded\n", roll.Start, roll.End)
+	res, err := c.IssueNormal(ctx, link.IssueRequest{
+		Payer: []byte("ACME"),
+		Items: []link.Item{{Name: []byte("coffee"), Quantity: 2000, TaxIndex: 1, UnitPrice: 1550}},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	inv := res.Invoice()
+	fmt.Println(res.Outcome, inv.No, inv.Type, inv.Total, inv.Time.Format(time.DateTime))
+	// Output:
+	// roll 1-1000 loaded
+	// Done 1 normal 3100 2026-11-27 09:30:00
+}
