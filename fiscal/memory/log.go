@@ -158,6 +158,11 @@ func scanLog(ctx context.Context, fsys FS, visit visitFunc, progress progressFun
 			if st == frameEnd {
 				break
 			}
+			if st != frameOK {
+				// Name the record by its position: the sequence number it
+				// must have, whatever its damaged header says.
+				f.Seq = batchSeq + uint64(len(batch))
+			}
 			if st == frameIncomplete {
 				if last && !lengthDamaged(buf, off, crc, f.Seq) {
 					start := off

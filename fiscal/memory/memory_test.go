@@ -480,10 +480,34 @@ func TestFlipEveryByte(t *testing.T) {
 	if len(names) < 2 {
 		t.Fatalf("want several segments, have %v", names)
 	}
+	// Where each frame lies, to check that the report names the record
+	// that holds the changed byte.
+	type span struct {
+		seg      string
+		off, end int64
+		seq      uint64
+	}
+	var spans []span
+	_, err := scanLog(ctx, base, func(seg string, batch []frame) (int, error) {
+		for _, f := range batch {
+			spans = append(spans, span{seg, f.Off, f.Off + int64(frameLen(len(f.Payload))), f.Seq})
+		}
+		return 0, nil
+	}, nil)
+	must(t, err)
+	owner := func(seg string, i int64) (int64, uint64) {
+		for _, s := range spans {
+			if s.seg == seg && i >= s.off && i < s.end {
+				return s.off, s.seq
+			}
+		}
+		return 0, 0 // segment header
+	}
 	total, detected := 0, 0
 	for _, name := range names {
 		orig := base.Bytes(name)
 		for i := range orig {
+			wantOff, wantSeq := owner(name, int64(i))
 			for _, mask := range []byte{0x01, 0xFF} {
 				total++
 				b := slices.Clone(orig)
@@ -494,6 +518,10 @@ func TestFlipEveryByte(t *testing.T) {
 				switch {
 				case errors.Is(err, ErrCorrupt) && rep.Bad != nil && !rep.Bad.Torn:
 					detected++
+					if rep.Bad.Segment != name || rep.Bad.Offset != wantOff || rep.Bad.Seq != wantSeq {
+						t.Errorf("%s byte %d: report names %s@%d seq %d, want %s@%d seq %d", name, i,
+							rep.Bad.Segment, rep.Bad.Offset, rep.Bad.Seq, name, wantOff, wantSeq)
+					}
 				default:
 					t.Errorf("%s byte %d ^%02x: verify says %v", name, i, mask, err)
 				}
@@ -635,8 +663,8 @@ func TestTruncateLastRecordAtEveryOffset(t *testing.T) {
 			must(t, err) // a clean record boundary: nothing torn
 		} else {
 			var ce *CorruptionError
-			if !errors.As(err, &ce) || !ce.Torn || ce.Offset != last.off || !errors.Is(err, ErrTornTail) ||
-				(off-last.off >= frameHeaderLen && (ce.Seq != last.seq || ce.Kind != KindInvoice)) {
+			if !errors.As(err, &ce) || !ce.Torn || ce.Offset != last.off || !errors.Is(err, ErrTornTail) || ce.Seq != last.seq ||
+				(off-last.off >= frameHeaderLen && ce.Kind != KindInvoice) {
 				t.Fatalf("%s: open: %v", label, err)
 			}
 			rr, err := Repair(ctx, fsys, nil)

@@ -1,0 +1,245 @@
+// Command fmtool checks, repairs, exports and reports a fiscal memory
+// directory (package fiscal/memory).
+//
+//	go run ./examples/fmtool verify DIR   # check everything; names the first bad record
+//	go run ./examples/fmtool repair DIR   # truncate a torn tail (after copying the segment aside)
+//	go run ./examples/fmtool export DIR   # JSON Lines on stdout, one record per line
+//	go run ./examples/fmtool report DIR   # daily and period totals, human-readable
+//
+// Exit status: 0 the memory is intact (or was repaired, or the export or
+// report was written); 1 the memory is damaged, repair was refused, or
+// reading failed; 2 usage error.
+//
+// Long reads show progress on stderr when stderr is a terminal, and are
+// quiet otherwise.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/fiscalkit/gb18240/fiscal"
+	"github.com/fiscalkit/gb18240/fiscal/memory"
+)
+
+const (
+	exitOK      = 0
+	exitFailed  = 1
+	exitUsage   = 2
+	usageString = `usage: fmtool verify|repair|export|report DIR
+
+  verify DIR   check every record, CRC, chain and order; exit 1 naming the first bad record
+  repair DIR   truncate a torn tail after copying the segment aside; other damage is refused
+  export DIR   write every record as JSON Lines on stdout
+  report DIR   print daily and period totals recomputed from the stored invoices
+`
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("fmtool", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	fl.Usage = func() { fmt.Fprint(stderr, usageString) }
+	if err := fl.Parse(args); err != nil {
+		return exitUsage
+	}
+	if fl.NArg() != 2 {
+		fl.Usage()
+		return exitUsage
+	}
+	cmd, dir := fl.Arg(0), fl.Arg(1)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		fmt.Fprintf(stderr, "fmtool: %s is not a directory\n", dir)
+		return exitUsage
+	}
+	fsys := &memory.DirFS{Dir: dir}
+	opts := &memory.Options{Progress: progress(stderr)}
+	switch cmd {
+	case "verify":
+		return verify(ctx, fsys, opts, stdout, stderr)
+	case "repair":
+		return repair(ctx, fsys, opts, stdout, stderr)
+	case "export":
+		if err := memory.Export(ctx, fsys, stdout, opts); err != nil {
+			fmt.Fprintf(stderr, "fmtool: export: %v\n", err)
+			return exitFailed
+		}
+		return exitOK
+	case "report":
+		return report(ctx, fsys, opts, stdout, stderr)
+	}
+	fl.Usage()
+	return exitUsage
+}
+
+// progress returns a progress callback that draws on w if w is a terminal,
+// and nil (no progress) otherwise.
+func progress(w io.Writer) func(done, total int64) {
+	f, ok := w.(*os.File)
+	if !ok {
+		return nil
+	}
+	st, err := f.Stat()
+	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	var last time.Time
+	return func(done, total int64) {
+		if now := time.Now(); done < total && now.Sub(last) < 200*time.Millisecond {
+			return
+		} else {
+			last = now
+		}
+		pct := 100.0
+		if total > 0 {
+			pct = 100 * float64(done) / float64(total)
+		}
+		fmt.Fprintf(f, "\rreading %.1f of %.1f MB (%3.0f%%)", float64(done)/1e6, float64(total)/1e6, pct)
+		if done >= total {
+			fmt.Fprint(f, "\r\033[K")
+		}
+	}
+}
+
+func verify(ctx context.Context, fsys memory.FS, opts *memory.Options, stdout, stderr io.Writer) int {
+	rep, err := memory.Verify(ctx, fsys, opts)
+	if err != nil {
+		var ce *memory.CorruptionError
+		if errors.As(err, &ce) {
+			fmt.Fprintf(stdout, "NOT INTACT: %v\n", ce)
+			if ce.Torn {
+				fmt.Fprintln(stdout, "the damage is a torn tail (an interrupted write): `fmtool repair` fixes it")
+			}
+			return exitFailed
+		}
+		fmt.Fprintf(stderr, "fmtool: verify: %v\n", err)
+		return exitFailed
+	}
+	fmt.Fprintf(stdout, "intact: %d segments, %d records, %d bytes\n", rep.Segments, rep.Records, rep.Bytes)
+	kinds := make([]memory.Kind, 0, len(rep.ByKind))
+	for k := range rep.ByKind {
+		kinds = append(kinds, k)
+	}
+	sort.Slice(kinds, func(i, j int) bool { return kinds[i] < kinds[j] })
+	for _, k := range kinds {
+		fmt.Fprintf(stdout, "  %-12s %d\n", k, rep.ByKind[k])
+	}
+	return exitOK
+}
+
+func repair(ctx context.Context, fsys memory.FS, opts *memory.Options, stdout, stderr io.Writer) int {
+	rr, err := memory.Repair(ctx, fsys, opts)
+	if err != nil {
+		var ce *memory.CorruptionError
+		if errors.As(err, &ce) {
+			fmt.Fprintf(stdout, "REFUSED: the damage is not a torn tail: %v\n", ce)
+		} else {
+			fmt.Fprintf(stderr, "fmtool: repair: %v\n", err)
+		}
+		return exitFailed
+	}
+	if rr.Torn == nil {
+		fmt.Fprintln(stdout, "intact: nothing to repair")
+		return exitOK
+	}
+	fmt.Fprintf(stdout, "repaired: %s truncated at offset %d (%s); the original is kept as %s\n",
+		rr.Torn.Segment, rr.Torn.Offset, rr.Torn.Reason, rr.CopiedTo)
+	return exitOK
+}
+
+func yuan(a fiscal.Amount) string { return a.String() }
+
+func report(ctx context.Context, fsys memory.FS, opts *memory.Options, stdout, stderr io.Writer) int {
+	m, err := memory.Open(ctx, fsys, opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "fmtool: report: %v\n", err)
+		return exitFailed
+	}
+	defer m.Close()
+	w := stdout
+	if mc, ok := m.Machine(); ok {
+		fmt.Fprintf(w, "machine %s (produced %v, hw %s, sw %s)\n", mc.Number, mc.Produced, mc.HardwareVersion, mc.SoftwareVersion)
+	}
+	if a, ok := m.Application(); ok {
+		fmt.Fprintf(w, "taxpayer %s (%s), initialised %v, issuing deadline %v\n", a.TaxpayerName, a.TaxID, a.InitDate, a.Control.Deadline)
+	}
+	days, err := m.TotalsByDay(ctx, fiscal.Date{}, fiscal.Date{})
+	if err != nil {
+		fmt.Fprintf(stderr, "fmtool: report: %v\n", err)
+		return exitFailed
+	}
+	signed := map[fiscal.Date]memory.Daily{}
+	for _, d := range m.Dailies(fiscal.Date{}, fiscal.Date{}) {
+		signed[d.Record.Date] = d
+	}
+	fmt.Fprintln(w, "\nDaily totals (recomputed from invoices; 'signed' compares with the stored daily record)")
+	fmt.Fprintf(w, "%-10s %7s %14s %7s %14s %5s  %s\n", "date", "normal", "amount", "return", "amount", "void", "signed")
+	var all memory.Totals
+	for _, t := range days {
+		mark := "-"
+		if d, ok := signed[t.From]; ok {
+			r := d.Record
+			if r.NormalCount == t.NormalCount && r.ReturnCount == t.ReturnCount && r.VoidCount == t.VoidCount &&
+				r.Normal.Sum() == t.Normal && r.Return.Sum() == t.Return {
+				mark = "matches"
+			} else {
+				mark = "DIFFERS"
+			}
+		}
+		fmt.Fprintf(w, "%-10v %7d %14s %7d %14s %5d  %s\n", t.From, t.NormalCount, yuan(t.Normal), t.ReturnCount, yuan(t.Return), t.VoidCount, mark)
+		all.NormalCount += t.NormalCount
+		all.ReturnCount += t.ReturnCount
+		all.VoidCount += t.VoidCount
+		all.Normal += t.Normal
+		all.Return += t.Return
+	}
+	fmt.Fprintf(w, "%-10s %7d %14s %7d %14s %5d\n", "all", all.NormalCount, yuan(all.Normal), all.ReturnCount, yuan(all.Return), all.VoidCount)
+
+	decls := m.Declarations(fiscal.Date{}, fiscal.Date{})
+	if len(decls) > 0 {
+		fmt.Fprintln(w, "\nDeclaration periods (declared vs recomputed)")
+		for _, d := range decls {
+			t, err := m.Totals(ctx, d.Data.Start, d.Data.End)
+			if err != nil {
+				fmt.Fprintf(stderr, "fmtool: report: %v\n", err)
+				return exitFailed
+			}
+			fmt.Fprintf(w, "%v..%v declared %v: normal %d / %s, return %d / %s; recomputed normal %d / %s, return %d / %s\n",
+				d.Data.Start, d.Data.End, d.Date,
+				d.Data.NormalCount, yuan(d.Data.Normal.Sum()), d.Data.ReturnCount, yuan(d.Data.Return.Sum()),
+				t.NormalCount, yuan(t.Normal), t.ReturnCount, yuan(t.Return))
+		}
+	}
+	st := m.Stats()
+	fmt.Fprintln(w, "\nFill level")
+	for _, k := range st.Kinds {
+		if k.Capacity > 0 && k.Count > 0 {
+			fmt.Fprintf(w, "  %-12s %d of %d\n", k.Kind, k.Counted, k.Capacity)
+		}
+	}
+	for _, wr := range st.Warnings {
+		fmt.Fprintf(w, "WARNING: %v\n", wr)
+	}
+	if ins := m.OpenIntents(); len(ins) > 0 {
+		ops := make([]string, len(ins))
+		for i, in := range ins {
+			ops[i] = fmt.Sprintf("%s#%d", in.Op, in.ID)
+		}
+		fmt.Fprintf(w, "open intents (recovery pending): %s\n", strings.Join(ops, ", "))
+	}
+	return exitOK
+}

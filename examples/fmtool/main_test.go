@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fiscalkit/gb18240/fiscal"
+	"github.com/fiscalkit/gb18240/fiscal/memory"
+)
+
+func build(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	ctx := context.Background()
+	m, err := memory.OpenDir(ctx, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _ := fiscal.ParseInvoiceCode("1440012345")
+	d0 := fiscal.MustDate(2026, 3, 1)
+	for i := 0; i < 6; i++ {
+		v := memory.Invoice{
+			Detail:  fiscal.InvoiceDetail{Date: d0.AddDays(i / 3), Type: fiscal.InvoiceNormal, Number: uint32(i + 1), Total: 1000},
+			Code:    code,
+			Indexes: fiscal.TaxIndexes{1},
+			Amounts: fiscal.TaxAmounts{1000},
+		}
+		if err := m.AddInvoice(ctx, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := fiscal.DailyRecord{Date: d0, NormalCount: 3, Indexes: fiscal.TaxIndexes{1}, Normal: fiscal.TaxAmounts{3000}}
+	if err := m.AddDaily(ctx, memory.Daily{Record: rec}); err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	return dir
+}
+
+func runTool(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestCommands(t *testing.T) {
+	dir := build(t)
+	if code, out, _ := runTool("verify", dir); code != 0 || !strings.Contains(out, "intact: 1 segments, 7 records") {
+		t.Errorf("verify: %d %q", code, out)
+	}
+	code, out, _ := runTool("export", dir)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 7 {
+		t.Fatalf("export: %d, %d lines", code, len(lines))
+	}
+	var o map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &o); err != nil || o["kind"] != "invoice" || o["code"] != "1440012345" || o["total"] != 1000.0 {
+		t.Errorf("export line 0: %v %v", o, err)
+	}
+	code, out, _ = runTool("report", dir)
+	if code != 0 || !strings.Contains(out, "2026-03-01       3          30.00") || !strings.Contains(out, "matches") ||
+		!strings.Contains(out, "all              6          60.00") {
+		t.Errorf("report: %d\n%s", code, out)
+	}
+	if code, _, _ := runTool("repair", dir); code != 0 {
+		t.Errorf("repair of intact: %d", code)
+	}
+}
+
+func TestCorruptAndTorn(t *testing.T) {
+	dir := build(t)
+	seg := filepath.Join(dir, "00000001.seg")
+	b, _ := os.ReadFile(seg)
+
+	// A torn tail: verify fails and names it, repair fixes it.
+	os.WriteFile(seg, b[:len(b)-3], 0o644)
+	code, out, _ := runTool("verify", dir)
+	if code != 1 || !strings.Contains(out, "torn tail in segment 00000001.seg") {
+		t.Errorf("verify torn: %d %q", code, out)
+	}
+	if code, out, _ := runTool("repair", dir); code != 0 || !strings.Contains(out, "repaired") {
+		t.Errorf("repair: %d %q", code, out)
+	}
+	if code, out, _ := runTool("verify", dir); code != 0 || !strings.Contains(out, "6 records") {
+		t.Errorf("verify after repair: %d %q", code, out)
+	}
+
+	// A changed byte: verify names the record, repair refuses.
+	b, _ = os.ReadFile(seg)
+	b[40] ^= 0x20
+	os.WriteFile(seg, b, 0o644)
+	code, out, _ = runTool("verify", dir)
+	if code != 1 || !strings.Contains(out, "corrupt record in segment 00000001.seg at offset 32 (kind invoice, seq 1)") {
+		t.Errorf("verify corrupt: %d %q", code, out)
+	}
+	if code, out, _ := runTool("repair", dir); code != 1 || !strings.Contains(out, "REFUSED") {
+		t.Errorf("repair corrupt: %d %q", code, out)
+	}
+	if code, out, _ := runTool("export", dir); code != 1 || out != "" {
+		t.Errorf("export corrupt: %d %q", code, out)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	for _, args := range [][]string{nil, {"verify"}, {"frobnicate", t.TempDir()}, {"verify", "/nonexistent/dir"}} {
+		if code, _, _ := runTool(args...); code != 2 {
+			t.Errorf("%v: exit %d", args, code)
+		}
+	}
+}
