@@ -243,13 +243,13 @@ func (e *Evaluator) EvaluateTicket(ix *Index, t *Ticket, now time.Time, dst []Fi
 		}
 		dst = append(dst, f)
 	}
+	opened, _ := t.first(EvOpened)
 	for _, c := range cs {
 		if c.Kind != Check {
 			continue
 		}
 		f := base
 		f.Commitment, f.Level = c.ID, c.Level
-		opened, _ := t.first(EvOpened)
 		f.Start = opened.At
 		switch c.Check {
 		case CheckExplained:
