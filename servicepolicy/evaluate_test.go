@@ -32,7 +32,6 @@ func fixture() *Dataset {
 	}
 }
 
-
 func evs(pairs ...any) []Event {
 	var out []Event
 	for i := 0; i < len(pairs); i += 2 {
