@@ -198,9 +198,11 @@ func pad2(data []byte) []byte {
 
 // RetailMAC computes the ISO/IEC 9797-1 MAC algorithm 3 of data under a
 // 16-byte key (padding method 2, IV zero) and returns the full 8-byte block.
-func RetailMAC(key16, data []byte) []byte {
+func RetailMAC(key16, data []byte) []byte { return retailMAC(key16, pad2(data)) }
+
+// retailMAC is MAC algorithm 3 over data already padded to whole blocks.
+func retailMAC(key16, m []byte) []byte {
 	k1, k2 := sdes(key16[:8]), sdes(key16[8:16])
-	m := pad2(data)
 	h := make([]byte, 8)
 	for i := 0; i < len(m); i += 8 {
 		subtle.XORBytes(h, h, m[i:i+8])

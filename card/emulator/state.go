@@ -194,7 +194,7 @@ func (c *Card) MarshalBinary() ([]byte, error) {
 	b = append(b, byte(kind), 0)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(payload)))
 	b = append(b, payload...)
-	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli)), nil
+	return appendCRC(b), nil
 }
 
 // decodeState parses the state file format. It never panics.
@@ -308,4 +308,9 @@ func (c *Card) SaveFile(path string) error {
 		d.Close()
 	}
 	return nil
+}
+
+// appendCRC appends the CRC32-C of b to b.
+func appendCRC(b []byte) []byte {
+	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
 }

@@ -1,0 +1,245 @@
+package emulator
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/fiscalkit/gb18240/card"
+)
+
+func TestStateRoundTrip(t *testing.T) {
+	cs, pin := initSet(t, nil)
+	f := cs.Fiscal
+	code1, sw := issue(t, f, invoice(d(2026, 11, 26), 1, 1, line{1, 99}))
+	wantSW(t, "invoice", sw, card.SWOK)
+	saved, err := f.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(saved[:8]) != "GB18240E" || saved[9] != 1 || saved[10] != byte(KindFiscal) {
+		t.Fatalf("header % X", saved[:16])
+	}
+	g, err := Load(saved, Options{Profile: testProfile(), Rand: &seqReader{n: 100}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The loaded card is a new power session: select, verify (the PIN that
+	// was current when saved) and go on with the chain.
+	selectApp(t, g)
+	_, sw = issue(t, g, invoice(d(2026, 11, 26), 1, 2, line{1, 1}))
+	wantSW(t, "ISSUE after load without VERIFY", sw, card.SWSecurityStatus)
+	_, sw = do(t, g, prop(card.INSVerifyFiscalPIN, pin, 8))
+	wantSW(t, "VERIFY after load", sw, card.SWOK)
+	if !bytes.Equal(readBinary(t, g, 3, 76)[68:], code1) {
+		t.Fatal("previous code lost")
+	}
+	_, sw = issue(t, g, invoice(d(2026, 11, 26), 1, 1, line{1, 1}))
+	wantSW(t, "reused number after load", sw, card.SWIncorrectData)
+
+	// Files: SaveFile / LoadFile, atomically replaced.
+	dir := t.TempDir()
+	path := filepath.Join(dir, "fiscal.card")
+	if err := f.SaveFile(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.SaveFile(path); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Fatalf("%d files in dir, temp file left", len(entries))
+	}
+	h, err := LoadFile(path, Options{Profile: testProfile()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hb, _ := h.MarshalBinary()
+	gb, _ := g.MarshalBinary()
+	if !bytes.Equal(hb, gb) {
+		t.Fatal("LoadFile differs from the saved card")
+	}
+}
+
+func TestStateRejects(t *testing.T) {
+	cs := newSet(t, nil)
+	saved, _ := cs.User.MarshalBinary()
+	before, _ := cs.User.MarshalBinary()
+
+	corrupt := bytes.Clone(saved)
+	corrupt[len(corrupt)/2] ^= 1
+	cases := map[string][]byte{
+		"empty":       nil,
+		"short":       saved[:10],
+		"bad magic":   append([]byte("XB18240E"), saved[8:]...),
+		"bad CRC":     corrupt,
+		"truncated":   saved[:len(saved)-1],
+		"other kind":  mustMarshal(t, cs.Fiscal),
+		"bad version": withCRC(append(append([]byte("GB18240E"), 0, 2), saved[10:len(saved)-4]...)),
+	}
+	for name, b := range cases {
+		err := cs.User.UnmarshalBinary(b)
+		if !errors.Is(err, ErrBadState) {
+			t.Errorf("%s: %v, want ErrBadState", name, err)
+		}
+		var se *StateError
+		if !errors.As(err, &se) {
+			t.Errorf("%s: not a *StateError", name)
+		}
+	}
+	// Well-framed payload that breaks an invariant: a record of wrong size.
+	st := cs.User.st.clone()
+	st.file(3).Records[0] = []byte{1, 2, 3}
+	if err := cs.User.UnmarshalBinary(frame(t, st)); !errors.Is(err, ErrBadState) {
+		t.Errorf("bad record size: %v", err)
+	}
+	after, _ := cs.User.MarshalBinary()
+	if !bytes.Equal(before, after) {
+		t.Fatal("failed loads changed the card")
+	}
+	// Another profile.
+	if _, err := Load(saved, Options{Profile: TestProfileDoNotShip("other")}); !errors.Is(err, ErrProfileMismatch) {
+		t.Fatalf("other profile: %v", err)
+	}
+	other, _ := Issue(IssueOptions{Options: Options{Profile: TestProfileDoNotShip("other")}})
+	if err := other.User.UnmarshalBinary(saved); !errors.Is(err, ErrProfileMismatch) {
+		t.Fatalf("other profile: %v", err)
+	}
+}
+
+func mustMarshal(t *testing.T, c *Card) []byte {
+	t.Helper()
+	b, err := c.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func frame(t *testing.T, st *state) []byte {
+	t.Helper()
+	c := newCard(st, Options{Profile: testProfile()})
+	return mustMarshal(t, c)
+}
+
+func withCRC(b []byte) []byte {
+	c := newCard(newState(KindUser, "", 3), Options{})
+	_ = c
+	return appendCRC(b)
+}
+
+func TestFaultPull(t *testing.T) {
+	ctx := context.Background()
+	for _, apply := range []bool{false, true} {
+		cs, _ := initSet(t, func(o *IssueOptions) { o.Options.T1 = true })
+		f := cs.Fiscal
+		before := readBinary(t, f, 3, 76)
+		f.InjectFault(Fault{At: 1, Pull: true, Apply: apply})
+		cmd, _ := prop(card.INSIssueInvoice, invoice(d(2026, 11, 26), 1, 1, line{1, 5}), 8).Bytes()
+		if _, err := f.Transmit(ctx, cmd); !errors.Is(err, ErrCardRemoved) {
+			t.Fatalf("apply=%v: %v, want ErrCardRemoved", apply, err)
+		}
+		if _, err := f.Transmit(ctx, cmd); !errors.Is(err, ErrCardRemoved) {
+			t.Fatalf("still removed: %v", err)
+		}
+		f.Reset()
+		selectApp(t, f)
+		after := readBinary(t, f, 3, 76)
+		if changed := !bytes.Equal(before, after); changed != apply {
+			t.Fatalf("apply=%v but EF03 changed=%v", apply, changed)
+		}
+		if apply && u32(after[64:]) != 1 {
+			t.Fatalf("EF03 previous invoice %d", u32(after[64:]))
+		}
+	}
+}
+
+func TestFaultSWAndCount(t *testing.T) {
+	cs, _ := initSet(t, nil)
+	f := cs.Fiscal
+	before := readBinary(t, f, 3, 76)
+	f.InjectFault(Fault{At: 2, SW: card.SWEEPROMError})
+	_, sw := issue(t, f, invoice(d(2026, 11, 26), 1, 1, line{1, 5}))
+	// The first command (ISSUE_INVOICE, 61 08) passed; the second (GET RESPONSE) got 6581.
+	wantSW(t, "forced SW on GET RESPONSE", sw, card.SWEEPROMError)
+	f.InjectFault(Fault{At: 1, SW: card.SWEEPROMError})
+	_, sw = issue(t, f, invoice(d(2026, 11, 26), 1, 2, line{1, 5}))
+	wantSW(t, "forced SW", sw, card.SWEEPROMError)
+	ef03 := readBinary(t, f, 3, 76)
+	if u32(ef03[64:]) != 1 || bytes.Equal(ef03, before) {
+		t.Fatalf("EF03 previous invoice %d: only the first invoice should count", u32(ef03[64:]))
+	}
+	n := f.Commands()
+	readBinary(t, f, 3, 76)
+	if f.Commands() != n+2 {
+		t.Fatalf("Commands %d → %d, want +2", n, f.Commands())
+	}
+}
+
+func TestPowerAndContext(t *testing.T) {
+	cs := newSet(t, nil)
+	f := cs.Fiscal
+	if atr := f.ATR(); atr[0] != 0x3B || atr[1] != 0x7A || len(atr) != 15 {
+		t.Fatalf("ATR % X", atr)
+	}
+	f.PowerOff()
+	if _, err := f.Transmit(context.Background(), []byte{0, 0xA4, 4, 0}); !errors.Is(err, ErrPoweredOff) {
+		t.Fatalf("powered off: %v", err)
+	}
+	f.PowerOn()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := f.Transmit(ctx, []byte{0, 0xA4, 4, 0}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled context: %v", err)
+	}
+	if f.Kind() != KindFiscal || cs.User.Kind() != KindUser || cs.Check.Kind().String() != "check" {
+		t.Fatal("kinds")
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	cs, _ := initSet(t, func(o *IssueOptions) { o.Options.T1 = true })
+	f := cs.Fiscal
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan string, 256)
+	wg.Add(1)
+	go func() { // one issuer
+		defer wg.Done()
+		for no := uint32(1); no <= 50; no++ {
+			cmd, _ := prop(card.INSIssueInvoice, invoice(d(2026, 11, 26), 1, no, line{1, 1}), 8).Bytes()
+			resp, err := f.Transmit(ctx, cmd)
+			if err != nil || len(resp) != 10 || resp[8] != 0x90 {
+				errs <- fmt.Sprintf("issue %d: % X %v", no, resp, err)
+			}
+		}
+	}()
+	for range 4 { // readers and savers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 50 {
+				resp, err := f.Transmit(ctx, []byte{0x00, 0xB0, 0x83, 0x00, 0x4C})
+				if err != nil || len(resp) != 78 {
+					errs <- fmt.Sprintf("read: % X %v", resp, err)
+				}
+				if _, err := f.MarshalBinary(); err != nil {
+					errs <- err.Error()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	if got := u32(readBinary(t, f, 3, 76)[64:]); got != 50 {
+		t.Fatalf("previous invoice %d, want 50", got)
+	}
+}
