@@ -61,7 +61,10 @@ type Client struct {
 
 // Open connects to the PC/SC service. It fails with an *Error wrapping
 // ErrNoService when pcscd is not running. opts may be nil.
-func Open(opts *Options) (*Client, error) {
+func Open(ctx context.Context, opts *Options) (*Client, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	sctx, err := scard.EstablishContext()
 	if err != nil {
 		return nil, wrap("establish context", "", err)

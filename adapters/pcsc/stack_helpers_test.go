@@ -33,7 +33,7 @@ func TestMain(m *testing.M) {
 }
 
 func checkStack() error {
-	c, err := pcsc.Open(nil)
+	c, err := pcsc.Open(context.Background(), nil)
 	if err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ func checkStack() error {
 
 func openClient(t testing.TB) *pcsc.Client {
 	t.Helper()
-	c, err := pcsc.Open(nil)
+	c, err := pcsc.Open(context.Background(), nil)
 	if err != nil {
 		t.Fatalf("pcsc.Open: %v", err)
 	}

@@ -44,7 +44,7 @@ func run(emulate bool, wait time.Duration) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
-	pc, err := pcsc.Open(nil)
+	pc, err := pcsc.Open(ctx, nil)
 	if err != nil {
 		return err
 	}

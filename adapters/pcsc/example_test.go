@@ -1,0 +1,71 @@
+//go:build pcsc
+
+package pcsc_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/fiscalkit/gb18240/adapters/pcsc"
+	"github.com/fiscalkit/gb18240/adapters/vpcd"
+	"github.com/fiscalkit/gb18240/card"
+	"github.com/fiscalkit/gb18240/card/emulator"
+)
+
+// Read a fiscal card's application information through PC/SC. Here the
+// card is the emulator put into vpcd's first reader, so the example runs
+// wherever pcscd runs with Debian's vsmartcard-vpcd driver; with a real
+// card, skip the vpcd part and name the real reader.
+func Example() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	set, err := emulator.Issue(emulator.IssueOptions{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	vctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- vpcd.Run(vctx, set.Fiscal, nil) }() // reader "Virtual PCD 00 00"
+	defer func() { stop(); <-done }()
+
+	pc, err := pcsc.Open(ctx, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer pc.Close()
+	st, err := pc.WaitForCard(ctx, "Virtual PCD 00 00")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	k, err := pc.Connect(ctx, st.Reader, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer k.Close()
+	fmt.Printf("%s: ATR % X, %v\n", k.Reader(), k.ATR(), k.Protocol())
+
+	err = k.Transaction(ctx, func(ctx context.Context) error {
+		fc, err := card.OpenFiscalCard(ctx, k, nil)
+		if err != nil {
+			return err
+		}
+		info, err := fc.ReadAppInfo(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("fiscal card %v of machine %v, registered: %v\n", info.CardNumber, info.MachineNumber, info.Registered)
+		return nil
+	})
+	if err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// Virtual PCD 00 00: ATR 3B 7A 13 00 00 47 42 31 38 32 34 30 00 00 00, T=0
+	// fiscal card 1100000000000001 of machine 2200000000000001, registered: false
+}
