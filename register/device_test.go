@@ -2,10 +2,14 @@ package register_test
 
 import (
 	"context"
+	"strings"
 	"testing"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/fiscalkit/gb18240/fiscal"
 	"github.com/fiscalkit/gb18240/register"
+	"github.com/fiscalkit/gb18240/register/print"
 )
 
 func TestLifecycle(t *testing.T) {
@@ -89,4 +93,41 @@ func (r *rig) reopen() error {
 	r.cs.Fiscal.Reset()
 	r.cs.User.Reset()
 	return r.open(r.fs)
+}
+
+func TestPrinting(t *testing.T) {
+	r := newRig(t, nil)
+	r.setup()
+	ctx := context.Background()
+	inv, err := r.dev.Issue(ctx, sale(100500))
+	r.must(err)
+	for _, cols := range []int{print.Columns57mm, print.Columns76mm} {
+		doc, err := r.dev.PrintInvoice(inv, cols)
+		r.must(err)
+		text := doc.Preview()
+		for _, want := range []string{"1440000000", "00000001", machineNo.String(), "壹仟零伍元整", inv.Detail.FiscalCode.String(), "张三", "个人"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("%d columns: preview lacks %q:\n%s", cols, want, text)
+			}
+		}
+		lines, err := doc.Lines()
+		r.must(err)
+		for _, l := range lines {
+			if w := print.StringWidth(l); w > cols {
+				t.Errorf("line %q is %d columns wide, paper %d", l, w, cols)
+			}
+		}
+		b, err := doc.Bytes()
+		r.must(err)
+		back, err := simplifiedchinese.GB18030.NewDecoder().Bytes(b)
+		r.must(err)
+		if !strings.Contains(string(back), "税控码") {
+			t.Errorf("GB18030 bytes do not decode to the invoice")
+		}
+	}
+	doc, err := r.dev.PrintDailyReport(ctx, fiscal.DateOf(day0), print.Columns57mm)
+	r.must(err)
+	if text := doc.Preview(); !strings.Contains(text, "1005.00") || !strings.Contains(text, "本日未结") {
+		t.Errorf("daily report:\n%s", text)
+	}
 }

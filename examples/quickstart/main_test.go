@@ -1,0 +1,54 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/fiscalkit/gb18240/fiscal"
+	"github.com/fiscalkit/gb18240/fiscal/memory"
+	"github.com/fiscalkit/gb18240/register/print"
+)
+
+// TestRunTwice runs the quickstart twice on one directory: the second run
+// recovers and continues, and the fiscal memory then holds both runs'
+// invoices with unique numbers.
+func TestRunTwice(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	for i := 0; i < 2; i++ {
+		var out bytes.Buffer
+		if err := run(ctx, &out, dir, print.Columns57mm); err != nil {
+			t.Fatalf("run %d: %v\n%s", i+1, err, out.String())
+		}
+		if i == 1 && !strings.Contains(out.String(), "recovered register") {
+			t.Fatalf("second run did not recover:\n%s", out.String())
+		}
+		for _, want := range []string{"【退票】", "【作废】", "日汇总", "税控码：", "verify: ok=true"} {
+			if !strings.Contains(out.String(), want) {
+				t.Fatalf("run %d output lacks %q", i+1, want)
+			}
+		}
+	}
+	m, err := memory.OpenDir(ctx, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	invs, err := m.Invoices(ctx, fiscal.Date{}, fiscal.Date{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(invs) != 14 {
+		t.Fatalf("%d invoices after two runs, want 14", len(invs))
+	}
+	for i, v := range invs {
+		if v.Detail.Number != uint32(i+1) {
+			t.Fatalf("invoice %d has number %d", i, v.Detail.Number)
+		}
+	}
+	if n := len(m.Dailies(fiscal.Date{}, fiscal.Date{})); n != 4 {
+		t.Fatalf("%d daily records, want 4", n)
+	}
+}
