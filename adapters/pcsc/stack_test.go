@@ -263,3 +263,55 @@ func TestClosedCard(t *testing.T) {
 		t.Errorf("Transmit after Close: %v", err)
 	}
 }
+
+func TestNestedTransactionAndCancelledWait(t *testing.T) {
+	pc := openClient(t)
+	_, reader := insert(t, pc, 0, &toyCard{name: 9})
+	a := connect(t, pc, reader, nil)
+	ctx := context.Background()
+
+	// A nested Transaction with the transaction's context joins it.
+	err := a.Transaction(ctx, func(ctx context.Context) error {
+		return a.Transaction(ctx, func(ctx context.Context) error {
+			_, err := a.Transmit(ctx, []byte{0, 0xA4, 0, 0})
+			return err
+		})
+	})
+	if err != nil {
+		t.Fatalf("nested transaction: %v", err)
+	}
+
+	// While a transaction runs, another goroutine's Transaction and
+	// Transmit give up when their contexts end.
+	release := make(chan struct{})
+	entered := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- a.Transaction(ctx, func(context.Context) error {
+			close(entered)
+			<-release
+			return nil
+		})
+	}()
+	<-entered
+	wctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if err := a.Transaction(wctx, func(context.Context) error { return nil }); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Transaction waiting on a held card: %v, want context.DeadlineExceeded", err)
+	}
+	if _, err := a.Transmit(wctx, []byte{0, 0xA4, 0, 0}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Transmit waiting on a held card: %v, want context.DeadlineExceeded", err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// fn's error comes back as it is, and the card is free again.
+	errFn := errors.New("flow failed")
+	if err := a.Transaction(ctx, func(context.Context) error { return errFn }); err != errFn {
+		t.Errorf("Transaction returned %v, want fn's error", err)
+	}
+	if _, err := a.Transmit(ctx, []byte{0, 0xA4, 0, 0}); err != nil {
+		t.Errorf("Transmit after the transactions: %v", err)
+	}
+}
