@@ -45,7 +45,10 @@ func NewSlot(opts *Options) *Slot {
 // Addr is the vpcd address the slot dials.
 func (s *Slot) Addr() string { return s.opts.addr() }
 
-// Insert puts c in the slot, taking out the card that was there.
+// Insert puts c in the slot, taking out the card that was there. pcscd
+// notices a removal only when it next polls the reader, so a swap that
+// PC/SC clients must see as a removal is best done as Remove, a wait until
+// the reader shows empty, then Insert.
 func (s *Slot) Insert(c card.Transmitter) { s.set(c) }
 
 // Remove takes the card out of the slot; pcscd sees the reader empty.
