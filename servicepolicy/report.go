@@ -144,7 +144,7 @@ func (s *Summary) WriteText(w io.Writer) error {
 	for _, f := range s.Breaches {
 		fmt.Fprintf(ew, "  %-4s %-8s %-4s %-10s %s\n", f.Commitment, f.State, f.Unit, f.Record, f.Why)
 		for _, x := range f.Exceptions {
-			fmt.Fprintf(ew, "       exception %s: %s; plan: %s\n", stamp(x.At), x.Reason, x.Plan)
+			fmt.Fprintf(ew, "       exception %s: %s; plan: %s\n", stamp(x.At), orNone(x.Reason, "(no reason)"), orNone(x.Plan, "(no plan)"))
 		}
 	}
 	return ew.err
@@ -319,6 +319,13 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+func orNone(s, none string) string {
+	if s == "" {
+		return none
+	}
+	return s
 }
 
 func dash(s string) string {
