@@ -56,7 +56,7 @@ func TestRoundTrips(t *testing.T) {
 	roundTrip(t, MachineInfo{MachineNo: [8]byte{9}, ProductionDate: today, HardwareVersion: "HW1", SoftwareVersion: "SW2.01"}, 28)
 	roundTrip(t, UserInfo{FiscalCardNo: [8]byte{7}, TaxpayerID: "91110000X", TaxpayerName: []byte("某某公司"), InitDate: today,
 		IssueDeadline: today.AddDate(0, 1, 0), SingleLimit: 1, CumulativeLimit: 2, ReturnLimit: 3}, 88)
-	roundTrip(t, Roll{Code: [6]byte{0x14, 0x40}, Start: 1001, End: 2000}, 14)
+	roundTrip(t, Roll{Code: [10]byte{'1', '4', '4', '0'}, Start: 1001, End: 2000}, 18)
 	roundTrip(t, CurrentInvoice{Next: 1, Remaining: 2, LastIssued: 3}, 12)
 	// A 10-line invoice: 8 + 2 + 40 + 1 + 10×29 = 341 bytes, two packets.
 	roundTrip(t, IssueRequest{RequestID: 0xDEADBEEF, Branch: 3, Payer: []byte("payer"), Items: tenItems()}, 341)
@@ -74,7 +74,7 @@ func TestRoundTrips(t *testing.T) {
 	roundTrip(t, Declaration{Start: today.AddDate(0, -1, 0), End: today, NormalCount: 9, ReturnCount: 1, VoidCount: 2,
 		TaxIndex: [6]uint8{1}, Normal: [6]uint32{5}, Return: [6]uint32{6}, MAC: [4]byte{1, 2, 3, 4}, Signature: sig}, declarationSize)
 	roundTrip(t, RollUsageQuery{Skip: 4}, 4)
-	roundTrip(t, RollUsage{Code: [6]byte{1}, Start: 1, End: 1000, NormalCount: 3, ReturnCount: 1, VoidCount: 1,
+	roundTrip(t, RollUsage{Code: [10]byte{'1'}, Start: 1, End: 1000, NormalCount: 3, ReturnCount: 1, VoidCount: 1,
 		NormalTotal: 300, ReturnTotal: 100, First: today, Last: today}, rollUsageSize)
 }
 

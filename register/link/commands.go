@@ -148,11 +148,11 @@ type TaxItem struct {
 	Name  []byte // GB18030
 }
 
-// Roll is an invoice roll: code[6] (the 12-digit 发票代码 in BCD) ‖ first
-// number u32 ‖ last number u32. 14 bytes; the reply to CmdDistributeRoll
-// and CmdLoadRoll.
+// Roll is an invoice roll: code[10] (the 发票代码 as 10 ASCII digits, as
+// package fiscal stores it) ‖ first number u32 ‖ last number u32. 18 bytes;
+// the reply to CmdDistributeRoll and CmdLoadRoll.
 type Roll struct {
-	Code  [6]byte
+	Code  [10]byte
 	Start uint32
 	End   uint32
 }
@@ -337,11 +337,11 @@ type Declaration struct {
 // oldest first).
 type RollUsageQuery struct{ Skip uint32 }
 
-// RollUsage is the usage summary of one roll: code[6] ‖ start u32 ‖ end u32
-// ‖ normal, return, void counts u16 ‖ normal and return totals u32 ‖ first
-// and last issuing dates (BCD CCYYMMDD). 36 bytes.
+// RollUsage is the usage summary of one roll: code[10] ‖ start u32 ‖ end
+// u32 ‖ normal, return, void counts u16 ‖ normal and return totals u32 ‖
+// first and last issuing dates (BCD CCYYMMDD). 40 bytes.
 type RollUsage struct {
-	Code        [6]byte
+	Code        [10]byte
 	Start, End  uint32
 	NormalCount uint16
 	ReturnCount uint16
@@ -356,7 +356,7 @@ const (
 	invoiceSize     = 36
 	dailySize       = 64 + SignatureLen
 	declarationSize = 70 + 4 + SignatureLen
-	rollUsageSize   = 36
+	rollUsageSize   = 40
 	itemSize        = 29
 	maxDetailSize   = invoiceSize + 2 + PayerLen + 1 + MaxItems*itemSize
 )

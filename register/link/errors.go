@@ -72,18 +72,22 @@ const (
 	CodeMemoryFault       ErrorCode = 0x25 // 税控存储器异常
 	CodeRollNotUsedUp     ErrorCode = 0x4A // 当前发票卷未使用完, 无法装载
 	CodeTooManyItems      ErrorCode = 0x4E // 商品行过多
-	// CodeNoInvoices is this project's choice (outside the 0x01-0x63 range
-	// of [TT]): no invoice number left to issue (no roll loaded or the roll
-	// is used up).
-	CodeNoInvoices ErrorCode = 0xF0
-	// CodeBadRequest is this project's choice: request data that is framed
-	// correctly but does not decode (bad BCD, item count, field range).
-	CodeBadRequest ErrorCode = 0xF1
-	// CodeNotFound is this project's choice: a referenced record (for
-	// example the original invoice of a return) does not exist.
-	CodeNotFound ErrorCode = 0xF2
-	// CodeDeviceFailure is this project's choice: a failure inside the
-	// register that has no more specific code.
+	CodeRollStoreFull     ErrorCode = 0x58 // 分发发票存储区已满
+	CodeMemoryFull        ErrorCode = 0x59 // 日交易存储区已满
+	// Codes 0x80-0x89 are the project's own, shared with package register
+	// (no source gives a code for these conditions).
+	CodeNoInvoices         ErrorCode = 0x80 // no invoice number left (no roll, or used up)
+	CodeLocked             ErrorCode = 0x81 // five-year lock date reached
+	CodeAlreadyInitialised ErrorCode = 0x82
+	CodeClockBackwards     ErrorCode = 0x83 // clock before the last fiscal record
+	CodeBadRequest         ErrorCode = 0x84 // request data framed correctly but invalid
+	CodeNotFound           ErrorCode = 0x85 // a referenced record does not exist
+	CodeNotReturnable      ErrorCode = 0x86 // original not returnable (type, period, already returned)
+	CodeNoFactoryData      ErrorCode = 0x87
+	CodeRecoveryPending    ErrorCode = 0x88 // an interrupted operation waits for a card
+	CodeClosed             ErrorCode = 0x89
+	// CodeDeviceFailure is a failure inside the register without a more
+	// specific code (project choice, as in package register).
 	CodeDeviceFailure ErrorCode = 0xFF
 )
 
@@ -99,8 +103,12 @@ var codeText = map[ErrorCode]string{
 	CodePIN: "PIN error", CodeBadCRC: "frame CRC error", CodeUnknownCommand: "unknown command",
 	CodeBadLength: "bad command length", CodeMemoryFault: "fiscal memory fault",
 	CodeRollNotUsedUp: "current roll not used up", CodeTooManyItems: "too many items",
-	CodeNoInvoices: "no invoice number left", CodeBadRequest: "bad request data",
-	CodeNotFound: "record not found", CodeDeviceFailure: "device failure",
+	CodeRollStoreFull: "distributed roll store full", CodeMemoryFull: "fiscal memory full",
+	CodeNoInvoices: "no invoice number left", CodeLocked: "machine locked",
+	CodeAlreadyInitialised: "already initialised", CodeClockBackwards: "clock before last fiscal record",
+	CodeBadRequest: "bad request data", CodeNotFound: "record not found",
+	CodeNotReturnable: "invoice cannot be returned", CodeNoFactoryData: "no factory data",
+	CodeRecoveryPending: "recovery pending", CodeClosed: "device closed", CodeDeviceFailure: "device failure",
 }
 
 // String returns a short English description of the code.
@@ -126,7 +134,7 @@ var (
 	ErrReturnLimit = errors.New("link: return cumulative limit exceeded")
 	// ErrPIN: the fiscal card rejected the PIN (0x18).
 	ErrPIN = errors.New("link: PIN error")
-	// ErrNoInvoices: no invoice number is left to issue (0xF0).
+	// ErrNoInvoices: no invoice number is left to issue (0x80).
 	ErrNoInvoices = errors.New("link: no invoice number left")
 	// ErrRejectedFrame: the register rejected a frame (CRC, unknown
 	// command or length: 0x1F, 0x20, 0x22).

@@ -85,7 +85,7 @@ func TestWaitKeepsTheClientWaiting(t *testing.T) {
 // Without WT the same slow command times out, and the client reconciles
 // instead of sending blindly again: still exactly one invoice.
 func TestQuietServerMeansReconcile(t *testing.T) {
-	reg := linktest.NewRegister(&linktest.RegisterOptions{IssueDelay: 150 * time.Millisecond})
+	reg := linktest.NewRegister(&linktest.RegisterOptions{IssueDelay: 400 * time.Millisecond})
 	a, b := linktest.Pipe(nil)
 	serve(t, link.NewServer(reg, &link.ServerOptions{BusyInterval: time.Hour}), a, b)
 	c := link.NewClient(a, &link.ClientOptions{ReplyTimeout: 50 * time.Millisecond, ReconcileAttempts: 20})

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
 	"sync"
 	"time"
 
@@ -179,7 +180,8 @@ func (r *Register) DistributeRoll(context.Context) (link.Roll, error) {
 		return link.Roll{}, refuse(link.CmdDistributeRoll, link.CodeMemoryFault)
 	}
 	start := r.opts.FirstInvoice + r.userRolls*r.opts.RollSize
-	roll := link.Roll{Code: [6]byte{0x14, 0x40, 0x01, 0x00, 0x00, byte(r.userRolls + 1)}, Start: start, End: start + r.opts.RollSize - 1}
+	roll := link.Roll{Start: start, End: start + r.opts.RollSize - 1}
+	copy(roll.Code[:], fmt.Sprintf("14400%05d", r.userRolls+1))
 	r.userRolls++
 	r.waiting = append(r.waiting, roll)
 	return roll, nil
