@@ -43,7 +43,7 @@ type Device struct {
 	Mem   *memory.Memory
 	Cards *emulator.CardSet
 
-	dir    string
+	dir     string
 	offset  atomic.Int64 // clock offset in nanoseconds
 	saveMu  sync.Mutex
 	saveErr atomic.Pointer[error]
