@@ -1,3 +1,81 @@
-// Package register is the fiscal cash register (税控收款机) itself and the host
-// link protocol between POS software and a register.
+// Package register is the fiscal cash register (税控收款机) itself: a Device
+// that applies the business rules of GB 18240 over a fiscal memory
+// (package fiscal/memory), a fiscal card (税控卡) and a user card (用户卡)
+// reached through card.Transmitter, so the same engine runs on the
+// in-process emulator (card/emulator), on PC/SC readers and behind vpcd.
+// The host link protocol that serves a Device to POS software lives in
+// register/link, the printed layouts in register/print.
+//
+// # Flows
+//
+//   - Factory identity (WriteFactoryData): machine number and versions,
+//     written once.
+//   - Fiscal initialisation (Initialise, 税控初始化) with both cards: the
+//     fiscal card's machine number, the (machine, fiscal card) pair on the
+//     user card, app start ≤ today ≤ 开票截止日期 ≤ app valid date; the
+//     registration exchange GET_REGISTER_NB → REGISTER_SIGN →
+//     TERMINAL_REGISTER that yields the first fiscal PIN; the first control
+//     update from the user card's EF01 when the fiscal card has no control
+//     data; the tax items from user EF03. Nothing fiscal works before it.
+//   - Invoice supply: Distribute takes one roll from the user card (up to
+//     MaxWaitingRolls wait), LoadRoll loads the oldest into the fiscal card
+//     only when the current roll is used up; the next number is the
+//     previous invoice's + 1, i.e. end − remaining + 1.
+//   - Issuing: Issue (正常发票, ≤ 10 lines, each with a tax item), Return
+//     (退票: a normal invoice of the current declaration period not returned
+//     before), Void (废票: the current invoice, Count of them, or the rest of
+//     the roll). The pre-checks run in the reference's order, each with its
+//     own *Error and 税控器 code: initialised (0x10), not past 开票截止日期
+//     (0x11), not locked five years after initialisation (ErrLocked),
+//     invoices remain (ErrNoInvoices), the fiscal card answers (0x05), the
+//     period's cumulative normal (0x13) and return (0x14) totals. The
+//     single-invoice limit is the card's: SW 9401 becomes ErrSingleLimit
+//     (0x12) with the *card.StatusError reachable through errors.As.
+//   - Daily close (日汇总): at start-up and on the first operation of a new
+//     day, one signed daily record (DAILY_COLLECT_SIGN) for every calendar
+//     day since the last close, days without sales included; CloseDay
+//     closes today too.
+//   - Clock: Config.Clock is injectable; a date before the newest fiscal
+//     record is refused (ErrClockBackwards).
+//
+// # Card and storage budget per invoice
+//
+// The fiscal application is selected once per card session. An invoice
+// costs VERIFY_FISCAL_PIN and ISSUE_INVOICE only: 4 exchanges under T=0
+// (each command followed by GET RESPONSE), 2 when the reader returns data
+// directly. Fiscal memory takes two batches, one sync each: {new PIN,
+// intent} right after VERIFY_FISCAL_PIN, and {invoice, end of intent} after
+// ISSUE_INVOICE.
+//
+// # Crash consistency
+//
+// Every multi-step operation writes a durable intent (memory.Intent) before
+// the card command that changes state, and Open completes or rolls it
+// forward from the cards' own state: for an invoice, fiscal EF03 holds the
+// number and 税控码 of the last invoice the card coded (stored if it is the
+// intent's, else the number stays unused); for a roll load, fiscal EF05
+// (recorded, or loaded again); for a distribution, user EF07; an
+// interrupted daily close is run again (a day is signed at most once into
+// memory, which refuses a second record for a date). The distributed rolls
+// waiting to be loaded are kept as the payload of an always-open intent
+// named "roll_queue", replaced in the same batch whenever the list changes.
+//
+// The rolling fiscal PIN is made durable in the same batch as the intent,
+// before any other card command. Power lost between the card's answer to
+// VERIFY_FISCAL_PIN and that batch reaching storage leaves the card one PIN
+// ahead; nothing can recover it (the card only hands a PIN out once). The
+// next VERIFY then fails and the Device reports ErrPINOutOfStep (code
+// 0x18, also matching ErrPIN), writes a security-log event and never sends
+// the PIN again, in this or any later process on the same fiscal memory:
+// every try would cost one of the card's few retries, and only the tax
+// office can unblock it.
+//
+// OpenMemory opens a fiscal memory as the register does at power-on,
+// repairing a torn tail (and logging the repair).
+//
+// # Errors
+//
+// Every refusal is a *Error carrying the 税控器 error code of reference §5.3
+// (or a project code from 0x80, listed on each sentinel), the operation,
+// the sentinel and the underlying card or memory error.
 package register

@@ -1,0 +1,145 @@
+package register_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/fiscalkit/gb18240/card/emulator"
+	"github.com/fiscalkit/gb18240/fiscal"
+	"github.com/fiscalkit/gb18240/fiscal/memory"
+)
+
+func bigRoll(o *emulator.IssueOptions) {
+	o.Rolls = []emulator.PurchasedRoll{{Code: fiscal.InvoiceCode([]byte("1440000000")), Start: 1, End: 5_000_000, Rolls: 1}}
+	o.Controls.TotalLimit = fiscal.MaxCardAmount
+}
+
+// benchRig sets up a register with one large roll on fsys.
+func benchRig(b *testing.B, fsys memory.FS, t1 bool) *rig {
+	cs, err := emulator.Issue(issueOpts(func(o *emulator.IssueOptions) { bigRoll(o); o.Options.T1 = t1 }))
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := &rig{t: b, cs: cs, fs: fsys, clock: &fakeClock{t: day0}}
+	r.open(fsys)
+	r.setup()
+	return r
+}
+
+// BenchmarkIssue measures in-process invoices per second with the
+// emulated fiscal card, APDU exchanges and fiscal-memory syncs per invoice,
+// on an in-memory store and on a durable store in a temporary directory.
+func BenchmarkIssue(b *testing.B) {
+	for _, tc := range []struct {
+		name    string
+		durable bool
+		t1      bool
+	}{{"mem/T0", false, false}, {"mem/T1", false, true}, {"disk/T0", true, false}} {
+		b.Run(tc.name, func(b *testing.B) {
+			var fsys memory.FS = memory.NewMemFS()
+			if tc.durable {
+				d, err := memory.NewDirFS(b.TempDir())
+				if err != nil {
+					b.Fatal(err)
+				}
+				fsys = d
+			}
+			r := benchRig(b, fsys, tc.t1)
+			ctx := context.Background()
+			req := sale(100)
+			apdus0, syncs0 := r.apdus, r.mem.Stats().Syncs
+			// On a durable store the machine's sync rate is probed in
+			// slices interleaved with the invoices, so both see the same
+			// disk conditions (a shared machine's disk is noisy).
+			var probe *syncProbe
+			if tc.durable {
+				probe = newSyncProbe(b)
+				defer probe.close()
+			}
+			var issueTime time.Duration
+			b.ResetTimer()
+			for i := 0; i < b.N; {
+				n := min(50, b.N-i)
+				start := time.Now()
+				for j := 0; j < n; j++ {
+					if _, err := r.dev.Issue(ctx, req); err != nil {
+						b.Fatal(err)
+					}
+				}
+				issueTime += time.Since(start)
+				i += n
+				if probe != nil {
+					b.StopTimer()
+					probe.run(b, 2*n)
+					b.StartTimer()
+				}
+			}
+			b.StopTimer()
+			syncs := float64(r.mem.Stats().Syncs-syncs0) / float64(b.N)
+			b.ReportMetric(float64(r.apdus-apdus0)/float64(b.N), "apdus/invoice")
+			b.ReportMetric(syncs, "syncs/invoice")
+			rate := float64(b.N) / issueTime.Seconds()
+			b.ReportMetric(rate, "invoices/s")
+			if probe != nil {
+				fr := probe.rate()
+				b.ReportMetric(fr, "fdatasync/s")
+				b.ReportMetric(rate/(fr/syncs), "ratio-to-sync-bound")
+			}
+		})
+	}
+}
+
+// syncProbe measures the machine's rate of small appends each followed by
+// fdatasync(2), in the benchmark's temporary directory.
+type syncProbe struct {
+	f    *os.File
+	buf  []byte
+	n    int
+	took time.Duration
+}
+
+func newSyncProbe(b *testing.B) *syncProbe {
+	f, err := os.Create(filepath.Join(b.TempDir(), "sync-probe"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return &syncProbe{f: f, buf: make([]byte, 256)}
+}
+
+func (p *syncProbe) run(b *testing.B, n int) {
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		if _, err := p.f.Write(p.buf); err != nil {
+			b.Fatal(err)
+		}
+		if err := datasync(p.f); err != nil {
+			b.Fatal(err)
+		}
+	}
+	p.took += time.Since(start)
+	p.n += n
+}
+
+func (p *syncProbe) rate() float64 { return float64(p.n) / p.took.Seconds() }
+
+func (p *syncProbe) close() { p.f.Close() }
+
+// BenchmarkDailyClose measures a daily close of an empty day (one
+// VERIFY_FISCAL_PIN + DAILY_COLLECT_SIGN, RSA-1024 in the emulator).
+func BenchmarkDailyClose(b *testing.B) {
+	r := benchRig(b, memory.NewMemFS(), false)
+	ctx := context.Background()
+	if b.N > 1500 {
+		b.Fatalf("b.N %d: more days than the daily capacity; use -benchtime 1000x", b.N)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r.clock.AddDays(1)
+		if err := r.dev.CloseDay(ctx, fiscal.DateOf(r.clock.Now())); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

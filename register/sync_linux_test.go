@@ -1,0 +1,10 @@
+//go:build linux
+
+package register_test
+
+import (
+	"os"
+	"syscall"
+)
+
+func datasync(f *os.File) error { return syscall.Fdatasync(int(f.Fd())) }
