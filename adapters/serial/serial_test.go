@@ -50,8 +50,13 @@ func (f *fakeRaw) Write(p []byte) (int, error) {
 	f.written = append(f.written, p...)
 	return len(p), nil
 }
-func (f *fakeRaw) Close() error                         { f.mu.Lock(); f.closed = true; f.mu.Unlock(); return nil }
-func (f *fakeRaw) SetReadTimeout(t time.Duration) error { f.mu.Lock(); f.timeout = t; f.mu.Unlock(); return nil }
+func (f *fakeRaw) Close() error { f.mu.Lock(); f.closed = true; f.mu.Unlock(); return nil }
+func (f *fakeRaw) SetReadTimeout(t time.Duration) error {
+	f.mu.Lock()
+	f.timeout = t
+	f.mu.Unlock()
+	return nil
+}
 
 func TestDeadlineFromZeroByteReads(t *testing.T) {
 	f := &fakeRaw{}
