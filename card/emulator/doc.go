@@ -113,8 +113,10 @@
 //     ciphertext does not decrypt to control data with a valid deadline;
 //     then EF01 is replaced.
 //   - INPUT_INVOICE_NB (C0 F7, roll[18] ‖ MAC): 9302 on a wrong roll MAC
-//     (keyed by the taxpayer number of EF02), 6A80 on a bad code or range,
-//     6985 while the loaded roll still has unused numbers; then EF05.
+//     (keyed by the taxpayer number of EF02), 6A80 on a bad code or range or
+//     a range overlapping a roll of the same code loaded before (the card
+//     remembers the last 1000), 6985 while the loaded roll still has unused
+//     numbers; then EF05.
 //   - INTERNAL AUTHENTICATE (00 88 00 key 08 challenge): Profile.AuthCryptogram
 //     under the taxpayer of EF02; 6A88 for an unknown key.
 //
@@ -188,8 +190,9 @@
 // ErrProfileMismatch), "locked", "files" (an object "EF01".. → {"data":
 // base64 bytes} for binary EFs or {"records": [base64, ...]} for record EFs),
 // "pin", "pin_tries", "pin_max", "auth_tries" (check card), "roll_last" (last
-// invoice number used in the loaded roll) and "days" (fiscal card: per-day
-// totals {"date", "normal", "return"} not yet declared). Unknown fields,
+// invoice number used in the loaded roll), "days" (fiscal card: per-day
+// totals {"date", "normal", "return"} not yet declared) and "loaded_rolls"
+// (fiscal card: the 18-byte rolls loaded so far). Unknown fields,
 // wrong sizes, too many records or inconsistent counters are rejected with a
 // *StateError wrapping ErrBadState, and the card being loaded into is left
 // unchanged. SaveFile writes a temporary file in the same directory, syncs

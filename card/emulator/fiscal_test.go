@@ -362,6 +362,20 @@ func TestInvoiceRolls(t *testing.T) {
 	wantSW(t, "INPUT_INVOICE_NB", sw, card.SWOK)
 	_, sw = issue(t, f, invoice(d(2026, 5, 1), 1, 2, line{1, 1}))
 	wantSW(t, "first of roll 2", sw, card.SWOK)
+	_, sw = issue(t, f, invoice(d(2026, 5, 1), 1, 3, line{1, 1}))
+	wantSW(t, "last of roll 2", sw, card.SWOK)
+	// A used roll cannot be loaded again, even with a valid MAC.
+	_, sw = do(t, f, prop(card.INSInputInvoiceNB, roll2, 0))
+	wantSW(t, "roll loaded twice", sw, card.SWIncorrectData)
+	// A roll whose MAC is valid but whose range is reversed: 6A80.
+	rev := cat([]byte("1440000000"), []byte{0, 0, 0, 9, 0, 0, 0, 8})
+	mac, _ := testProfile().RollMAC(cs.Options.TaxpayerNo[:], rev)
+	_, sw = do(t, f, prop(card.INSInputInvoiceNB, cat(rev, mac), 0))
+	wantSW(t, "reversed range", sw, card.SWIncorrectData)
+	fresh := cat([]byte("1440000001"), []byte{0, 0, 0, 1, 0, 0, 0, 8})
+	mac, _ = testProfile().RollMAC(cs.Options.TaxpayerNo[:], fresh)
+	_, sw = do(t, f, prop(card.INSInputInvoiceNB, cat(fresh, mac), 0))
+	wantSW(t, "roll with another code", sw, card.SWOK)
 
 	// Without VERIFY in a new session: 6982.
 	f.Reset()

@@ -488,9 +488,18 @@ func (c *Card) inputInvoiceNB(cmd card.Command) ([]byte, card.SW) {
 	if ef05[ef05Flag] == 0x01 && c.rollRemaining() > 0 {
 		return nil, card.SWConditionsNotSatisfied
 	}
+	for _, old := range c.st.LoadedRolls {
+		if bytes.Equal(old[:10], roll[:10]) && start <= u32(old[14:]) && u32(old[10:]) <= end {
+			return nil, card.SWIncorrectData // numbers already loaded once
+		}
+	}
 	ef05[ef05Flag] = 0x01
 	copy(ef05[ef05Code:], roll)
 	c.st.RollLast = 0
+	if len(c.st.LoadedRolls) >= maxLoadedRolls {
+		c.st.LoadedRolls = c.st.LoadedRolls[1:]
+	}
+	c.st.LoadedRolls = append(c.st.LoadedRolls, append([]byte(nil), roll...))
 	return nil, card.SWOK
 }
 

@@ -44,7 +44,13 @@ type state struct {
 	// and per-day totals of invoices not yet declared.
 	RollLast uint32     `json:"roll_last,omitempty"`
 	Days     []dayTotal `json:"days,omitempty"`
+	// Fiscal card: every roll loaded so far (18 bytes each, oldest first,
+	// at most maxLoadedRolls), so a used roll cannot be loaded again.
+	LoadedRolls [][]byte `json:"loaded_rolls,omitempty"`
 }
+
+// maxLoadedRolls bounds the fiscal card's roll history.
+const maxLoadedRolls = 1000
 
 func newState(k Kind, profile string, tries int) *state {
 	st := &state{Kind: k, Profile: profile, Files: map[string]*file{}, PINTries: tries, PINMax: tries}
@@ -119,6 +125,14 @@ func (st *state) validate() error {
 	}
 	if st.Kind != KindFiscal && len(st.PIN) != PINLen {
 		return errors.New("user and check cards need a PIN")
+	}
+	if len(st.LoadedRolls) > maxLoadedRolls {
+		return fmt.Errorf("%d loaded rolls, at most %d", len(st.LoadedRolls), maxLoadedRolls)
+	}
+	for i, r := range st.LoadedRolls {
+		if len(r) != RollLen {
+			return fmt.Errorf("loaded roll %d is %d bytes", i, len(r))
+		}
 	}
 	for i, d := range st.Days {
 		if !validDate(d.Date) {

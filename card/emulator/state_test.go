@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -241,5 +243,15 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	if got := u32(readBinary(t, f, 3, 76)[64:]); got != 50 {
 		t.Fatalf("previous invoice %d, want 50", got)
+	}
+}
+
+func TestLogger(t *testing.T) {
+	var buf bytes.Buffer
+	l := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	cs := newSet(t, func(o *IssueOptions) { o.Options.Logger = l })
+	selectApp(t, cs.Fiscal)
+	if s := buf.String(); !strings.Contains(s, "card=fiscal") || !strings.Contains(s, "ins=A4") || !strings.Contains(s, "sw=9000") {
+		t.Fatalf("log: %q", s)
 	}
 }
