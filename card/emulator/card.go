@@ -106,8 +106,8 @@ type Fault struct {
 	Pull  bool
 	Apply bool
 	// SW, when Pull is false, is the status word the card answers instead
-	// of executing the command (which then has no effect), e.g.
-	// card.SWEEPROMError.
+	// of executing the command (which then has no effect); zero means
+	// card.SWEEPROMError (6581).
 	SW card.SW
 }
 
@@ -200,6 +200,9 @@ func (c *Card) InjectFault(f Fault) {
 	if f.At < 1 {
 		f.At = 1
 	}
+	if !f.Pull && f.SW == 0 {
+		f.SW = card.SWEEPROMError
+	}
 	c.faults = append(c.faults, pendingFault{at: c.count + f.At, f: f})
 }
 
@@ -271,9 +274,6 @@ func (c *Card) process(raw []byte) []byte {
 	cmd, err := card.ParseCommand(raw)
 	if err != nil {
 		c.ses.pending = nil
-		if len(raw) < 4 {
-			return swBytes(card.SWWrongLength)
-		}
 		return swBytes(card.SWWrongLength)
 	}
 	if cmd.CLA == card.CLAISO && cmd.INS == card.INSGetResponse {

@@ -129,11 +129,7 @@ func frame(t *testing.T, st *state) []byte {
 	return mustMarshal(t, c)
 }
 
-func withCRC(b []byte) []byte {
-	c := newCard(newState(KindUser, "", 3), Options{})
-	_ = c
-	return appendCRC(b)
-}
+func withCRC(b []byte) []byte { return appendCRC(b) }
 
 func TestFaultPull(t *testing.T) {
 	ctx := context.Background()
@@ -169,7 +165,7 @@ func TestFaultSWAndCount(t *testing.T) {
 	_, sw := issue(t, f, invoice(d(2026, 11, 26), 1, 1, line{1, 5}))
 	// The first command (ISSUE_INVOICE, 61 08) passed; the second (GET RESPONSE) got 6581.
 	wantSW(t, "forced SW on GET RESPONSE", sw, card.SWEEPROMError)
-	f.InjectFault(Fault{At: 1, SW: card.SWEEPROMError})
+	f.InjectFault(Fault{}) // zero Fault: 6581 on the next command
 	_, sw = issue(t, f, invoice(d(2026, 11, 26), 1, 2, line{1, 5}))
 	wantSW(t, "forced SW", sw, card.SWEEPROMError)
 	ef03 := readBinary(t, f, 3, 76)
