@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 )
@@ -30,6 +31,9 @@ type ChannelOptions struct {
 	// MaxGetResponse bounds the GET RESPONSE commands chained for one
 	// command (a card that keeps answering 61xx); 0 means 64.
 	MaxGetResponse int
+	// Logger, if set, gets one Debug record per raw exchange (command
+	// name, SW, duration; no data bytes, which may hold PINs).
+	Logger *slog.Logger
 }
 
 // ErrTooManyGetResponse means a card kept answering 61xx beyond
@@ -167,8 +171,17 @@ func (c *Channel) exchange(ctx context.Context, cmd Command) (Response, error) {
 	}
 	start := time.Now()
 	resp, err := c.t.Transmit(ctx, raw)
+	dur := time.Since(start)
 	if c.opts.Observer != nil {
-		c.opts.Observer(Exchange{Command: raw, Response: resp, Duration: time.Since(start), Err: err})
+		c.opts.Observer(Exchange{Command: raw, Response: resp, Duration: dur, Err: err})
+	}
+	if l := c.opts.Logger; l != nil {
+		sw := "none"
+		if len(resp) >= 2 {
+			sw = fmt.Sprintf("%02X%02X", resp[len(resp)-2], resp[len(resp)-1])
+		}
+		l.LogAttrs(ctx, slog.LevelDebug, "card: APDU", slog.String("cmd", InsName(cmd.CLA, cmd.INS)),
+			slog.String("sw", sw), slog.Duration("took", dur), slog.Any("err", err))
 	}
 	if err != nil {
 		return Response{}, &TransportError{Command: InsName(cmd.CLA, cmd.INS), Err: err}

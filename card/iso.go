@@ -192,6 +192,23 @@ func (c *Channel) Verify(ctx context.Context, pinID byte, pin []byte) error {
 	return err
 }
 
+// VerifyStatus sends VERIFY without data (00 20 00 pinID), which asks for
+// the state of PIN pinID without presenting it: 9000 means verified in
+// this session, 63Cx gives the tries left, 6983 blocked (ErrPINBlocked).
+func (c *Channel) VerifyStatus(ctx context.Context, pinID byte) (verified bool, retries int, err error) {
+	r, err := c.Transmit(ctx, Command{CLA: CLAISO, INS: INSVerify, P2: pinID})
+	if err != nil {
+		return false, 0, err
+	}
+	if r.SW == SWOK {
+		return true, 0, nil
+	}
+	if n, ok := r.SW.RetriesLeft(); ok {
+		return false, n, nil
+	}
+	return false, 0, CheckStatus(CLAISO, INSVerify, r.SW)
+}
+
 // GetChallenge asks the card for an n-byte random number (00 84 00 00 n);
 // GB 18240.2 cards use n = 8.
 func (c *Channel) GetChallenge(ctx context.Context, n int) ([]byte, error) {

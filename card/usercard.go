@@ -49,6 +49,12 @@ func (u *UserCard) Verify(ctx context.Context, pin PIN) error {
 	return u.ch.Verify(ctx, UserPINRef, pin[:])
 }
 
+// PINStatus asks the user card for its PIN state without presenting a PIN
+// (VERIFY with no data): verified in this session, or the tries left.
+func (u *UserCard) PINStatus(ctx context.Context) (verified bool, retries int, err error) {
+	return u.ch.VerifyStatus(ctx, UserPINRef)
+}
+
 // RegisterSign checks the fiscal card's GET_REGISTER_NB answer and returns
 // MAC2 for TERMINAL_REGISTER: C0 E4 00 00 10 data, Le 04. 6A80 is
 // ErrWrongFiscalCardNo (the fiscal card is not on this user card), 9302
@@ -285,6 +291,11 @@ func (c *CheckCard) Verify(ctx context.Context, pin PIN) error {
 	return c.ch.Verify(ctx, CheckPINRef, pin[:])
 }
 
+// PINStatus asks the check card for its PIN state (VERIFY with no data).
+func (c *CheckCard) PINStatus(ctx context.Context) (verified bool, retries int, err error) {
+	return c.ch.VerifyStatus(ctx, CheckPINRef)
+}
+
 // GetChallenge asks the check card for an 8-byte challenge (00 84 00 00 08).
 func (c *CheckCard) GetChallenge(ctx context.Context) ([8]byte, error) {
 	d, err := c.ch.GetChallenge(ctx, 8)
@@ -296,8 +307,8 @@ func (c *CheckCard) GetChallenge(ctx context.Context) ([8]byte, error) {
 
 // ExternalAuthenticate presents the fiscal card's answer to the check
 // card's last challenge (00 82 00 keyID 08 cryptogram). A wrong cryptogram
-// counts down a try counter like a PIN (*PINError does not apply: the
-// error is a *StatusError with SW 63Cx).
+// counts down a try counter like a PIN: the *StatusError (SW 63Cx) wraps a
+// *PINError with the tries left, and 6983 means authentication is blocked.
 func (c *CheckCard) ExternalAuthenticate(ctx context.Context, keyID byte, cryptogram [8]byte) error {
 	return c.ch.ExternalAuthenticate(ctx, keyID, cryptogram[:])
 }

@@ -491,7 +491,15 @@ func testUserFiles(t *testing.T, s *session) {
 	if !errors.As(err, &pe) || pe.Retries != s.cards.PINRetries-1 {
 		t.Fatalf("wrong user PIN: %v", err)
 	}
+	verified, left, err := s.user.PINStatus(s.ctx)
+	must(t, err, "VERIFY without data")
+	if verified || left != s.cards.PINRetries-1 {
+		t.Fatalf("PIN status after a wrong PIN: verified=%v, %d tries left, want %d", verified, left, s.cards.PINRetries-1)
+	}
 	must(t, s.user.Verify(s.ctx, s.cards.UserPIN), "VERIFY user PIN")
+	if verified, _, err = s.user.PINStatus(s.ctx); err != nil || !verified {
+		t.Fatalf("PIN status after the right PIN: %v %v", verified, err)
+	}
 	must(t, s.user.WriteTaxItem(s.ctx, 0, item), "APPEND RECORD EF03")
 	items2, err := s.user.ReadTaxItems(s.ctx)
 	must(t, err, "read user EF03")
@@ -531,6 +539,8 @@ func testUserPINBlocks(t *testing.T, s *session) {
 	}
 	wantErr(t, err, card.ErrPINBlocked, "user PIN after all tries")
 	wantErr(t, s.user.Verify(s.ctx, s.cards.UserPIN), card.ErrPINBlocked, "right user PIN when blocked")
+	_, _, err = s.user.PINStatus(s.ctx)
+	wantErr(t, err, card.ErrPINBlocked, "PIN status when blocked")
 }
 
 func testCheckCard(t *testing.T, s *session) {
