@@ -64,7 +64,7 @@ func (e *TransportError) Unwrap() error { return e.Err }
 //
 //   - 61xx: xx more response bytes are waiting; the channel sends GET
 //     RESPONSE 00 C0 00 00 xx, repeatedly while the card answers 61xx, and
-//     concatenates the data;
+//     concatenates the data (9Fxx, the PBOC form, is treated the same);
 //   - 6Cxx: the Le was wrong; the channel re-sends the same command (or GET
 //     RESPONSE) once with Le = xx.
 //
@@ -119,7 +119,7 @@ func (c *Channel) transmit(ctx context.Context, cmd Command) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	n, more := r.SW.BytesAvailable()
+	n, more := moreData(r.SW)
 	if !more {
 		return r, nil
 	}
@@ -133,13 +133,29 @@ func (c *Channel) transmit(ctx context.Context, cmd Command) (Response, error) {
 			return Response{}, err
 		}
 		data = append(data, r.Data...)
-		n, more = r.SW.BytesAvailable()
+		n, more = moreData(r.SW)
 	}
 	r.Data = data
 	if len(r.Data) == 0 {
 		r.Data = nil
 	}
 	return r, nil
+}
+
+// moreData reports whether sw announces response data for GET RESPONSE:
+// 61xx (ISO 7816-4), or 9Fxx, which PBOC-style cards use the same way (the
+// reference's [PB] layer treats both alike).
+func moreData(sw SW) (int, bool) {
+	if n, ok := sw.BytesAvailable(); ok {
+		return n, true
+	}
+	if sw.SW1() == 0x9F {
+		if sw.SW2() == 0 {
+			return 256, true
+		}
+		return int(sw.SW2()), true
+	}
+	return 0, false
 }
 
 // exchangeLe sends cmd and, on 6Cxx, re-sends it once with Ne = xx.

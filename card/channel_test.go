@@ -256,3 +256,15 @@ func TestReadBinaryChunks(t *testing.T) {
 		t.Fatalf("%d exchanges, want 3", n)
 	}
 }
+
+func TestChannel9F(t *testing.T) {
+	s := &scripted{t: t, steps: []step{
+		{"0084000008", "9F08"},
+		{"00C0000008", "0102030405060708 9000"},
+	}}
+	d, err := NewChannel(s, nil).GetChallenge(context.Background(), 8)
+	if err != nil || len(d) != 8 {
+		t.Fatalf("% X %v", d, err)
+	}
+	s.done()
+}

@@ -72,3 +72,22 @@ func Example() {
 	// true true
 	// card: ISSUE_INVOICE: SW 9401: amount over the single-invoice limit
 }
+
+// Status words become errors that unwrap to per-command sentinels; the raw
+// SW and the PIN tries left stay reachable.
+func ExampleCheckStatus() {
+	err := card.CheckStatus(card.CLAProprietary, card.INSDistributeInvoiceNB, 0x9401)
+	fmt.Println(errors.Is(err, card.ErrNoInvoiceToDistribute), errors.Is(err, card.ErrAmountOverLimit))
+
+	err = card.CheckStatus(card.CLAProprietary, card.INSVerifyFiscalPIN, card.SWRetriesLeft(2))
+	var pe *card.PINError
+	var se *card.StatusError
+	if errors.As(err, &pe) && errors.As(err, &se) {
+		fmt.Println(pe.Retries, se.SW, se.Command)
+	}
+	fmt.Println(err)
+	// Output:
+	// true false
+	// 2 63C2 VERIFY_FISCAL_PIN
+	// card: VERIFY_FISCAL_PIN: SW 63C2: wrong PIN, 2 tries left
+}
