@@ -123,9 +123,13 @@ type TestProfile struct {
 	seed   []byte
 	keyIDs []byte
 
-	mu   sync.Mutex
-	rsas map[string]*rsa.PrivateKey
+	mu     sync.Mutex
+	rsas   map[string]*rsa.PrivateKey
+	blocks map[string][]cipher.Block // derived DES/3DES key schedules, bounded by maxBlocks
 }
+
+// maxBlocks bounds the key-schedule cache of a TestProfile.
+const maxBlocks = 4096
 
 // DefaultSeed is the seed of the TEST profile used when none is given.
 const DefaultSeed = "gb18240 emulator TEST keys - do not ship"
@@ -140,7 +144,7 @@ func TestProfileDoNotShip(seed string, keyIDs ...byte) *TestProfile {
 	if len(keyIDs) == 0 {
 		keyIDs = []byte{1, 2}
 	}
-	return &TestProfile{seed: []byte(seed), keyIDs: append([]byte(nil), keyIDs...), rsas: map[string]*rsa.PrivateKey{}}
+	return &TestProfile{seed: []byte(seed), keyIDs: append([]byte(nil), keyIDs...), rsas: map[string]*rsa.PrivateKey{}, blocks: map[string][]cipher.Block{}}
 }
 
 // Name returns "TEST-DO-NOT-SHIP/" followed by a short hash of the seed.
@@ -164,6 +168,32 @@ func (p *TestProfile) derive(label string, parts ...[]byte) []byte {
 		m.Write(part)
 	}
 	return m.Sum(nil)[:16]
+}
+
+// schedules returns, cached, the 3DES cipher of the derived key (index 0)
+// and the two single-DES ciphers of its halves (1 and 2) for retail MACs.
+func (p *TestProfile) schedules(label string, parts ...[]byte) []cipher.Block {
+	id := make([]byte, 0, 64)
+	id = append(id, label...)
+	for _, part := range parts {
+		id = append(id, 0, byte(len(part)))
+		id = append(id, part...)
+	}
+	p.mu.Lock()
+	bs, ok := p.blocks[string(id)]
+	p.mu.Unlock()
+	if ok {
+		return bs
+	}
+	k := p.derive(label, parts...)
+	bs = []cipher.Block{tdes(k), sdes(k[:8]), sdes(k[8:16])}
+	p.mu.Lock()
+	if len(p.blocks) >= maxBlocks {
+		clear(p.blocks)
+	}
+	p.blocks[string(id)] = bs
+	p.mu.Unlock()
+	return bs
 }
 
 func tdes(key16 []byte) cipher.Block {
@@ -202,7 +232,10 @@ func RetailMAC(key16, data []byte) []byte { return retailMAC(key16, pad2(data)) 
 
 // retailMAC is MAC algorithm 3 over data already padded to whole blocks.
 func retailMAC(key16, m []byte) []byte {
-	k1, k2 := sdes(key16[:8]), sdes(key16[8:16])
+	return retailMACWith(sdes(key16[:8]), sdes(key16[8:16]), m)
+}
+
+func retailMACWith(k1, k2 cipher.Block, m []byte) []byte {
 	h := make([]byte, 8)
 	for i := 0; i < len(m); i += 8 {
 		subtle.XORBytes(h, h, m[i:i+8])
@@ -214,7 +247,8 @@ func retailMAC(key16, m []byte) []byte {
 }
 
 func (p *TestProfile) mac4(label string, data []byte, div ...[]byte) []byte {
-	return RetailMAC(p.derive(label, div...), data)[:MACLen]
+	bs := p.schedules(label, div...)
+	return retailMACWith(bs[1], bs[2], pad2(data))[:MACLen]
 }
 
 // RegistrationMAC1 implements Profile.
@@ -241,7 +275,7 @@ func (p *TestProfile) EncryptControls(fiscalCardNo []byte, keyID byte, plain []b
 		return nil, fmt.Errorf("emulator: control data of %d bytes, want %d", len(plain), ControlsLen)
 	}
 	buf := append(append(make([]byte, 0, CipherLen), plain...), 0x80)
-	cipher.NewCBCEncrypter(tdes(p.derive("controls-enc", []byte{keyID}, fiscalCardNo)), make([]byte, 8)).CryptBlocks(buf, buf)
+	cipher.NewCBCEncrypter(p.schedules("controls-enc", []byte{keyID}, fiscalCardNo)[0], make([]byte, 8)).CryptBlocks(buf, buf)
 	return buf, nil
 }
 
@@ -254,7 +288,7 @@ func (p *TestProfile) DecryptControls(fiscalCardNo []byte, keyID byte, ciphertex
 		return nil, ErrBadCiphertext
 	}
 	buf := append([]byte(nil), ciphertext...)
-	cipher.NewCBCDecrypter(tdes(p.derive("controls-enc", []byte{keyID}, fiscalCardNo)), make([]byte, 8)).CryptBlocks(buf, buf)
+	cipher.NewCBCDecrypter(p.schedules("controls-enc", []byte{keyID}, fiscalCardNo)[0], make([]byte, 8)).CryptBlocks(buf, buf)
 	if buf[ControlsLen] != 0x80 {
 		return nil, ErrBadCiphertext
 	}
@@ -276,7 +310,7 @@ func (p *TestProfile) FiscalCode(fiscalCardNo, previous, block []byte) ([]byte, 
 	}
 	m := pad2(block)
 	h := append([]byte(nil), previous...)
-	c := tdes(p.derive("fiscal-code", fiscalCardNo))
+	c := p.schedules("fiscal-code", fiscalCardNo)[0]
 	for i := 0; i < len(m); i += 8 {
 		subtle.XORBytes(h, h, m[i:i+8])
 		c.Encrypt(h, h)
@@ -298,7 +332,7 @@ func (p *TestProfile) AuthCryptogram(taxpayerNo []byte, keyID byte, challenge []
 		return nil, fmt.Errorf("emulator: challenge of %d bytes, want %d", len(challenge), ChallengeLen)
 	}
 	out := make([]byte, ChallengeLen)
-	tdes(p.derive("auth", []byte{keyID}, taxpayerNo)).Encrypt(out, challenge)
+	p.schedules("auth", []byte{keyID}, taxpayerNo)[0].Encrypt(out, challenge)
 	return out, nil
 }
 
