@@ -104,7 +104,7 @@ func (d *Device) closeDays(ctx context.Context, upTo fiscal.Date) error {
 
 // emptyDaily returns the daily record of a day without sales.
 func (d *Device) emptyDaily(day fiscal.Date) fiscal.DailyRecord {
-	return fiscal.DailyRecord{Date: day, Indexes: d.app.Control.Indexes}
+	return fiscal.DailyRecord{Date: day, Indexes: d.ctl.Indexes}
 }
 
 // addToDaily adds one invoice to a daily record whose Indexes are the

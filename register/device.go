@@ -62,6 +62,7 @@ type Device struct {
 	hasMachine bool
 	app        memory.Application
 	hasApp     bool
+	ctl        fiscal.ControlData // controls in force: the fiscal card's EF01
 	pin        [8]byte
 	hasPIN     bool
 	pinBad     error // latched PIN failure: no VERIFY is sent any more
@@ -144,6 +145,7 @@ func (d *Device) load(ctx context.Context) error {
 	m := d.mem
 	d.machine, d.hasMachine = m.Machine()
 	d.app, d.hasApp = m.Application()
+	d.ctl = d.app.Control
 	if p, ok := m.PIN(); ok {
 		d.pin, d.hasPIN = [8]byte(p), true
 	}
@@ -245,6 +247,9 @@ func (d *Device) startup(ctx context.Context) error {
 	if err := d.recover(ctx); err != nil {
 		return err
 	}
+	if err := d.refreshControls(ctx); err != nil {
+		return err
+	}
 	if d.hasApp && d.pinBad == nil {
 		today, err := d.today()
 		if err != nil {
@@ -253,6 +258,22 @@ func (d *Device) startup(ctx context.Context) error {
 		if err := d.closeDays(ctx, today.AddDays(-1)); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// refreshControls reads the controls in force from the fiscal card's EF01
+// (the card is their authority: a control update changes them there).
+func (d *Device) refreshControls(ctx context.Context) error {
+	if !d.hasApp {
+		return nil
+	}
+	ctl, err := d.fc.ef01(ctx)
+	if err != nil {
+		return d.readErr("controls", err, ErrIllegalFiscalCard)
+	}
+	if !ctl.Deadline.IsZero() {
+		d.ctl = ctl
 	}
 	return nil
 }
@@ -439,8 +460,8 @@ func (d *Device) Status() Status {
 		PINOutOfStep: d.pinBad != nil, RecoveryPending: d.pending, Issued: d.mem.InvoiceCount(),
 	}
 	if d.hasApp {
-		s.Taxpayer, s.InitDate, s.Controls = d.app.TaxpayerName, d.app.InitDate, d.app.Control
-		s.DeadlinePassed = today.After(d.app.Control.Deadline)
+		s.Taxpayer, s.InitDate, s.Controls = d.app.TaxpayerName, d.app.InitDate, d.ctl
+		s.DeadlinePassed = today.After(d.ctl.Deadline)
 		s.LockDate = d.lockDate()
 		s.Locked = !today.Before(s.LockDate)
 	}

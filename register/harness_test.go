@@ -76,6 +76,7 @@ type rig struct {
 	clock *fakeClock
 	apdus int
 	obs   func(card.Exchange)
+	ins   []byte // INS bytes sent by a device opened with openOn
 	mopts *memory.Options
 }
 

@@ -230,7 +230,7 @@ func (d *Device) finishInit(ctx context.Context, op string, id uint64, today fis
 	if err := d.mem.Commit(ctx, new(memory.Batch).Initialise(app).EndIntent(id)); err != nil {
 		return memErr(op, err)
 	}
-	d.app, d.hasApp = app, true
+	d.app, d.hasApp, d.ctl = app, true, ctl
 	if today.After(d.lastDate) {
 		d.lastDate = today
 	}

@@ -35,8 +35,8 @@ func (d *Device) Issue(ctx context.Context, req InvoiceRequest) (Invoice, error)
 	if err != nil {
 		return Invoice{}, err
 	}
-	if d.perNormal+v.Detail.Total > d.app.Control.TotalLimit {
-		return Invoice{}, newErr(op, ErrCumulativeLimit, nil, "period total %s + %s exceeds %s", d.perNormal, v.Detail.Total, d.app.Control.TotalLimit)
+	if d.perNormal+v.Detail.Total > d.ctl.TotalLimit {
+		return Invoice{}, newErr(op, ErrCumulativeLimit, nil, "period total %s + %s exceeds %s", d.perNormal, v.Detail.Total, d.ctl.TotalLimit)
 	}
 	return d.issueOne(ctx, op, today, v)
 }
@@ -72,8 +72,8 @@ func (d *Device) Return(ctx context.Context, req ReturnRequest) (Invoice, error)
 	case d.returned[invKey{code, req.Number}]:
 		return Invoice{}, newErr(op, ErrNotReturnable, nil, "invoice %d was already returned", req.Number)
 	}
-	if d.perReturn+orig.Detail.Total > d.app.Control.ReturnLimit {
-		return Invoice{}, newErr(op, ErrReturnLimit, nil, "period returns %s + %s exceed %s", d.perReturn, orig.Detail.Total, d.app.Control.ReturnLimit)
+	if d.perReturn+orig.Detail.Total > d.ctl.ReturnLimit {
+		return Invoice{}, newErr(op, ErrReturnLimit, nil, "period returns %s + %s exceed %s", d.perReturn, orig.Detail.Total, d.ctl.ReturnLimit)
 	}
 	v := Invoice{
 		Detail:  fiscal.InvoiceDetail{Type: fiscal.InvoiceReturn, Total: orig.Detail.Total, Original: orig.Detail.Number},
@@ -119,7 +119,7 @@ func (d *Device) Void(ctx context.Context, req VoidRequest) ([]Invoice, error) {
 				return out, err
 			}
 		}
-		v := Invoice{Detail: fiscal.InvoiceDetail{Type: fiscal.InvoiceVoid}, Indexes: d.app.Control.Indexes, Drawer: req.Drawer}
+		v := Invoice{Detail: fiscal.InvoiceDetail{Type: fiscal.InvoiceVoid}, Indexes: d.ctl.Indexes, Drawer: req.Drawer}
 		inv, err := d.issueOne(ctx, op, today, v)
 		if err != nil {
 			return out, err
@@ -136,8 +136,8 @@ func (d *Device) precheck(ctx context.Context, op string) (fiscal.Date, error) {
 	if err != nil {
 		return today, err
 	}
-	if today.After(d.app.Control.Deadline) {
-		return today, newErr(op, ErrDeadlinePassed, nil, "deadline %v, today %v", d.app.Control.Deadline, today)
+	if today.After(d.ctl.Deadline) {
+		return today, newErr(op, ErrDeadlinePassed, nil, "deadline %v, today %v", d.ctl.Deadline, today)
 	}
 	if !today.Before(d.lockDate()) {
 		return today, newErr(op, ErrLocked, nil, "locked since %v", d.lockDate())
@@ -176,7 +176,7 @@ func (d *Device) buildNormal(op string, req InvoiceRequest) (Invoice, error) {
 	if err := checkText(op, "drawer", req.Drawer, memory.DrawerLen); err != nil {
 		return Invoice{}, err
 	}
-	ctl := d.app.Control.Indexes
+	ctl := d.ctl.Indexes
 	v := Invoice{Detail: fiscal.InvoiceDetail{Type: fiscal.InvoiceNormal}, Payer: req.Payer, Drawer: req.Drawer}
 	for i, l := range req.Lines {
 		if err := checkText(op, fmt.Sprintf("line %d name", i+1), l.Name, fiscal.ItemNameLen); err != nil {
