@@ -205,3 +205,45 @@ func TestTransportErrorsSurface(t *testing.T) {
 		t.Fatalf("injected 6581: %v", err)
 	}
 }
+
+// TestChannelConcurrentUse checks that goroutines sharing one Channel never
+// interleave a command with another's GET RESPONSE (T=0).
+func TestChannelConcurrentUse(t *testing.T) {
+	ctx := context.Background()
+	cs, err := emulator.Issue(emulator.IssueOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc, err := card.OpenFiscalCard(ctx, cs.Fiscal, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := fc.ReadAppInfo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		go func() {
+			for i := 0; i < 50; i++ {
+				got, err := fc.ReadAppInfo(ctx)
+				if err == nil && got != want {
+					err = errors.New("EF02 read back different")
+				}
+				if err == nil {
+					_, err = fc.ReadLoadedRoll(ctx)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

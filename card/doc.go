@@ -12,9 +12,11 @@
 //   - Command, Response, SW: APDU encoding and decoding (ISO 7816-4 cases 1
 //     to 4, short and extended lengths chosen automatically). ParseCommand
 //     and ParseResponse never panic.
-//   - Channel: runs a Command over a Transmitter and hides T=0. On 61xx it
-//     sends GET RESPONSE 00 C0 00 00 xx (again while the card answers 61xx)
-//     and joins the data; on 6Cxx it re-sends the command once with Le = xx.
+//   - Channel: runs a Command over a Transmitter and hides T=0. On 61xx (or
+//     the PBOC form 9Fxx) it sends GET RESPONSE 00 C0 00 00 xx, again while
+//     the card answers 61xx, and joins the data; on 6Cxx it re-sends the
+//     command once with Le = xx. It serialises its callers, so a command
+//     and its GET RESPONSE are never split by another goroutine.
 //     A card driven "T=1 style", answering data with 9000, passes through.
 //     ChannelOptions.Observer sees every raw exchange with its duration.
 //     Channel also carries the ISO commands as typed calls: SelectName,
@@ -22,8 +24,9 @@
 //     UpdateRecord, AppendRecord, Verify, GetChallenge,
 //     InternalAuthenticate, ExternalAuthenticate, GetResponse.
 //   - FiscalCard, UserCard, CheckCard: one typed method per proprietary
-//     command (CLA C0) and a typed reader (and, where the card allows it,
-//     writer) per file. A client selects its application once (Open… or
+//     command (CLA C0) and a typed reader per file, and a writer for the
+//     user- and check-card files (the fiscal card's files change only
+//     through its own commands, so they have readers only). A client selects its application once (Open… or
 //     Select) and never again: an invoice is VERIFY_FISCAL_PIN then
 //     ISSUE_INVOICE, four exchanges under T=0 (two with GET RESPONSE), two
 //     T=1 style.
