@@ -315,3 +315,65 @@ func TestNestedTransactionAndCancelledWait(t *testing.T) {
 		t.Errorf("Transmit after the transactions: %v", err)
 	}
 }
+
+func TestProtocolMismatch(t *testing.T) {
+	pc := openClient(t)
+	_, reader := insert(t, pc, 0, &toyCard{name: 10}) // DefaultATR offers T=0 only
+	_, err := pc.Connect(context.Background(), reader, &pcsc.ConnectOptions{Protocol: pcsc.ProtocolT1})
+	if !errors.Is(err, pcsc.ErrProtocolMismatch) {
+		t.Errorf("Connect asking for T=1 of a T=0 card: %v; want ErrProtocolMismatch", err)
+	}
+	k := connect(t, pc, reader, &pcsc.ConnectOptions{Protocol: pcsc.ProtocolT0})
+	if k.Protocol() != pcsc.ProtocolT0 {
+		t.Errorf("protocol %v", k.Protocol())
+	}
+}
+
+func TestTransactionShieldsFromResetsAndSeesRemoval(t *testing.T) {
+	pc := openClient(t)
+	toy := &toyCard{name: 11}
+	s, reader := insert(t, pc, 0, toy)
+	a := connect(t, pc, reader, nil)
+	b := connect(t, pc, reader, nil)
+	ctx := context.Background()
+
+	// Another process cannot reset the card while a transaction holds it.
+	err := a.Transaction(ctx, func(ctx context.Context) error {
+		before := toy.resets()
+		rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		rerr := make(chan error, 1)
+		go func() { rerr <- b.Reconnect(rctx, true) }()
+		select {
+		case err := <-rerr:
+			if err == nil {
+				t.Errorf("another handle reset the card during a transaction")
+			}
+		case <-time.After(300 * time.Millisecond): // it waits for the transaction
+		}
+		if toy.resets() != before {
+			t.Errorf("the card was reset during the transaction")
+		}
+		_, err := a.Transmit(ctx, []byte{0, 0xA4, 0, 0})
+		return err
+	})
+	if err != nil {
+		t.Fatalf("transaction: %v", err)
+	}
+
+	// A card pulled during a transaction fails its commands with
+	// ErrCardRemoved, and Transaction returns that.
+	err = a.Transaction(ctx, func(ctx context.Context) error {
+		s.Remove()
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if err := pc.WaitForRemoval(wctx, reader); err != nil {
+			return err
+		}
+		_, err := a.Transmit(ctx, []byte{0, 0xA4, 0, 0})
+		return err
+	})
+	if !errors.Is(err, pcsc.ErrCardRemoved) {
+		t.Errorf("transaction over a removed card: %v; want ErrCardRemoved", err)
+	}
+}
