@@ -1,7 +1,7 @@
 // Command fmtool checks, repairs, exports and reports a fiscal memory
 // directory (package fiscal/memory).
 //
-//	go run ./examples/fmtool verify DIR   # check everything; names the first bad record
+//	go run ./examples/fmtool verify DIR   # check everything (every field decoded); names the first bad record
 //	go run ./examples/fmtool repair DIR   # truncate a torn tail (after copying the segment aside)
 //	go run ./examples/fmtool export DIR   # JSON Lines on stdout, one record per line
 //	go run ./examples/fmtool report DIR   # daily and period totals, human-readable
@@ -70,6 +70,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	opts := &memory.Options{Progress: progress(stderr)}
 	switch cmd {
 	case "verify":
+		opts.DeepVerify = true // an audit: decode every field of every record
 		return verify(ctx, fsys, opts, stdout, stderr)
 	case "repair":
 		return repair(ctx, fsys, opts, stdout, stderr)

@@ -31,8 +31,9 @@ func FuzzSegment(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fsys := NewMemFS()
 		fsys.SetBytes(segmentName(1), data)
-		rep, verr := Verify(ctx, fsys, nil)
-		m, oerr := Open(ctx, fsys, nil)
+		deep := &Options{DeepVerify: true}
+		rep, verr := Verify(ctx, fsys, deep)
+		m, oerr := Open(ctx, fsys, deep)
 		if (verr == nil) != (oerr == nil) {
 			t.Fatalf("Verify says %v, Open says %v", verr, oerr)
 		}

@@ -112,6 +112,9 @@ func scanLog(ctx context.Context, fsys FS, visit visitFunc, progress progressFun
 		total += r.Size()
 	}
 	res.Segs = segs
+	if progress != nil {
+		progress(0, total)
+	}
 	var buf []byte
 	var batch []frame
 	for i := range segs {

@@ -36,6 +36,12 @@ type Options struct {
 	// Progress, if set, is called during the scans of Open, Verify and
 	// Repair with the bytes read so far and the total.
 	Progress func(done, total int64)
+	// DeepVerify makes Open, Verify and Repair decode every field of every
+	// invoice (text included) and check all its content rules. By default
+	// invoices are checked for their CRC, chain, sequence, shape, date,
+	// type, number, code, time, amounts and order, but their text fields are
+	// only decoded when read.
+	DeepVerify bool
 }
 
 // Capacity is the number of records each kind may hold.
@@ -112,7 +118,7 @@ type Memory struct {
 func Open(ctx context.Context, fsys FS, opts *Options) (*Memory, error) {
 	o := opts.withDefaults()
 	st := newState(o)
-	res, err := replay(ctx, fsys, st, o.Progress)
+	res, err := replay(ctx, fsys, st, o.Progress, o.DeepVerify)
 	if err != nil {
 		return nil, err
 	}
@@ -142,11 +148,22 @@ func OpenDir(ctx context.Context, dir string, opts *Options) (*Memory, error) {
 }
 
 // replay scans the log and applies every record to st.
-func replay(ctx context.Context, fsys FS, st *state, progress progressFunc) (*scanResult, error) {
+func replay(ctx context.Context, fsys FS, st *state, progress progressFunc, deep bool) (*scanResult, error) {
+	sized := false
+	onProgress := func(done, total int64) {
+		if !sized {
+			// Invoice frames are at least 160 bytes; most of a full memory is invoices.
+			st.presize(int(min(total/256, 1<<22)))
+			sized = true
+		}
+		if progress != nil {
+			progress(done, total)
+		}
+	}
 	return scanLog(ctx, fsys, func(seg string, batch []frame) (int, error) {
 		idx, _ := parseSegmentName(seg)
 		for i, f := range batch {
-			r, err := decodeRecord(f.Kind, f.Payload)
+			r, err := replayRecord(f.Kind, f.Payload, deep)
 			if err != nil {
 				return i, err
 			}
@@ -156,7 +173,7 @@ func replay(ctx context.Context, fsys FS, st *state, progress progressFunc) (*sc
 			}
 		}
 		return 0, nil
-	}, progress)
+	}, onProgress)
 }
 
 // Close closes the memory's files. Everything committed is already durable.
@@ -665,7 +682,7 @@ func (m *Memory) Invoice(ctx context.Context, code fiscal.InvoiceCode, number ui
 	if m.closed {
 		return Invoice{}, ErrClosed
 	}
-	i, ok := m.st.invByKey[invKey{code, number}]
+	i, ok := m.st.lookup(code, number)
 	if !ok {
 		return Invoice{}, fmt.Errorf("%w: invoice %s/%d", ErrNotFound, code, number)
 	}
@@ -701,12 +718,13 @@ func (m *Memory) EachInvoice(ctx context.Context, from, to fiscal.Date, fn func(
 	inv := m.st.invoices
 	lo := 0
 	if !from.IsZero() {
-		lo = sort.Search(len(inv), func(i int) bool { return !inv[i].date.Before(from) })
+		f := packDate(from)
+		lo = sort.Search(len(inv), func(i int) bool { return inv[i].day >= f })
 	}
 	rs := &readerSet{fs: m.fs}
 	defer rs.close()
 	for i := lo; i < len(inv); i++ {
-		if !to.IsZero() && inv[i].date.After(to) {
+		if !to.IsZero() && inv[i].day > packDate(to) {
 			break
 		}
 		if i%256 == 0 {
@@ -822,7 +840,7 @@ func Verify(ctx context.Context, fsys FS, opts *Options) (*Report, error) {
 	o := opts.withDefaults()
 	st := newState(o)
 	rep := &Report{ByKind: map[Kind]int{}}
-	res, err := replay(ctx, fsys, st, o.Progress)
+	res, err := replay(ctx, fsys, st, o.Progress, o.DeepVerify)
 	if err != nil {
 		var ce *CorruptionError
 		if errors.As(err, &ce) {
@@ -870,7 +888,7 @@ type RepairReport struct {
 // and nothing is changed. An intact memory is left as it is.
 func Repair(ctx context.Context, fsys FS, opts *Options) (*RepairReport, error) {
 	o := opts.withDefaults()
-	res, err := replay(ctx, fsys, newState(o), o.Progress)
+	res, err := replay(ctx, fsys, newState(o), o.Progress, o.DeepVerify)
 	if err != nil {
 		return nil, err
 	}

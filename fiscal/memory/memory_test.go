@@ -751,3 +751,63 @@ func TestWriteFailureStopsWrites(t *testing.T) {
 		t.Fatalf("write after a failed write succeeded")
 	}
 }
+
+func TestInvoiceKeysOutOfOrder(t *testing.T) {
+	m := mustOpen(t, NewMemFS(), nil)
+	defer m.Close()
+	other := testCode
+	other[9] = '9'
+	order := []struct {
+		code fiscal.InvoiceCode
+		n    uint32
+	}{{testCode, 10}, {testCode, 5}, {other, 1}, {testCode, 7}, {other, 3}, {testCode, 11}}
+	for _, o := range order {
+		v := testInvoice(o.n, day(0), fiscal.InvoiceNormal, 10)
+		v.Code = o.code
+		must(t, m.AddInvoice(ctx, v))
+	}
+	for _, o := range order {
+		v := testInvoice(o.n, day(0), fiscal.InvoiceNormal, 10)
+		v.Code = o.code
+		if err := m.AddInvoice(ctx, v); !errors.Is(err, ErrDuplicate) {
+			t.Errorf("%s/%d again: %v", o.code, o.n, err)
+		}
+		got, err := m.Invoice(ctx, o.code, o.n)
+		if err != nil || got.Code != o.code || got.Detail.Number != o.n {
+			t.Errorf("%s/%d: %v %v/%d", o.code, o.n, err, got.Code, got.Detail.Number)
+		}
+	}
+	if _, err := m.Invoice(ctx, other, 10); !errors.Is(err, ErrNotFound) {
+		t.Errorf("other/10: %v", err)
+	}
+}
+
+// TestDeepVerify writes, behind the API's back, an invoice whose CRC is
+// right but whose payer text is not GB18030: the default checks accept it
+// (it has the right shape, date, key and amounts), DeepVerify and reading
+// the invoice reject it.
+func TestDeepVerify(t *testing.T) {
+	fsys := NewMemFS()
+	m := mustOpen(t, fsys, nil)
+	fillSmall(t, m)
+	v := testInvoice(700, day(5), fiscal.InvoiceNormal, 90)
+	p, err := v.appendPayload(nil)
+	must(t, err)
+	payer := fiscal.InvoiceDetailLen + fiscal.InvoiceCodeLen + 3 + 30
+	p[payer], p[payer+1] = 0xFF, 0xFF
+	locs, err := m.w.write([]pending{{Kind: KindInvoice, Payload: p}})
+	must(t, err)
+	m.Close()
+	if _, err := Verify(ctx, fsys, nil); err != nil {
+		t.Fatalf("quick verify: %v", err)
+	}
+	rep, err := Verify(ctx, fsys, &Options{DeepVerify: true})
+	if !errors.Is(err, ErrCorrupt) || rep.Bad.Seq != locs[0].Seq || rep.Bad.Kind != KindInvoice || !errors.Is(err, fiscal.ErrBadText) {
+		t.Fatalf("deep verify: %v", err)
+	}
+	m = mustOpen(t, fsys, nil)
+	defer m.Close()
+	if _, err := m.Invoice(ctx, testCode, 700); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("reading the bad invoice: %v", err)
+	}
+}

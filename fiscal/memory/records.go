@@ -247,6 +247,16 @@ func (e *penc) amount(field string, a fiscal.Amount) {
 	e.u32(u)
 }
 
+// amountAt is amount for element i of a list; the field name is only
+// formatted on failure.
+func (e *penc) amountAt(field string, i int, a fiscal.Amount) {
+	u, err := a.Uint32()
+	if err != nil {
+		e.fail(fmt.Sprintf("%s[%d]", field, i), err)
+	}
+	e.u32(u)
+}
+
 func (e *penc) count(field string, n int) {
 	if n < 0 || int64(n) > 0xFFFFFFFF {
 		e.fail(field, fmt.Errorf("count %d out of range", n))
@@ -429,7 +439,7 @@ func (v Invoice) appendPayload(b []byte) ([]byte, error) {
 		e.u8(byte(x))
 	}
 	for i, a := range v.Amounts {
-		e.amount(fmt.Sprintf("Amounts[%d]", i), a)
+		e.amountAt("Amounts", i, a)
 	}
 	e.text("Payer", v.Payer, fiscal.TaxpayerNameLen)
 	e.text("Drawer", v.Drawer, DrawerLen)
@@ -439,11 +449,10 @@ func (v Invoice) appendPayload(b []byte) ([]byte, error) {
 	n := min(len(v.Lines), fiscal.MaxInvoiceLines)
 	e.u8(byte(n))
 	for i, l := range v.Lines[:n] {
-		f := fmt.Sprintf("Lines[%d]", i)
-		e.text(f+".Name", l.Name, fiscal.ItemNameLen)
+		e.text("Lines.Name", l.Name, fiscal.ItemNameLen)
 		e.u32(l.Quantity)
-		e.amount(f+".UnitPrice", l.UnitPrice)
-		e.amount(f+".Amount", l.Amount)
+		e.amountAt("Lines.UnitPrice", i, l.UnitPrice)
+		e.amountAt("Lines.Amount", i, l.Amount)
 		e.u8(byte(l.TaxIndex))
 	}
 	return e.b, e.err
@@ -655,4 +664,54 @@ func decodeSecurity(p []byte) (SecurityEvent, error) {
 		d.fail("Text", fmt.Errorf("not UTF-8"))
 	}
 	return s, d.done()
+}
+
+// Fixed part of an invoice payload, and the size of one line.
+const (
+	invoiceFixedLen = fiscal.InvoiceDetailLen + fiscal.InvoiceCodeLen + 3 + fiscal.MaxTaxItems*5 + fiscal.TaxpayerNameLen + DrawerLen + 1
+	invoiceLineLen  = fiscal.ItemNameLen + 13
+)
+
+// peekInvoice reads only what the index and the order rules need from an
+// invoice payload (date, type, number, total, code) and checks the payload's
+// shape, the time of day and that the amounts add up, without decoding the
+// text fields. Open uses it; Options.DeepVerify decodes everything instead.
+func peekInvoice(p []byte) (Invoice, error) {
+	var v Invoice
+	if len(p) < invoiceFixedLen {
+		return v, fmt.Errorf("invoice payload of %d bytes, shorter than %d", len(p), invoiceFixedLen)
+	}
+	n := int(p[invoiceFixedLen-1])
+	if n > fiscal.MaxInvoiceLines || len(p) != invoiceFixedLen+n*invoiceLineLen {
+		return v, fmt.Errorf("invoice payload of %d bytes with %d lines", len(p), n)
+	}
+	d, err := fiscal.DecodeDate(p[0:4])
+	if err != nil || !d.Valid() {
+		return v, fmt.Errorf("invoice date: % X", p[0:4])
+	}
+	v.Detail.Date = d
+	v.Detail.Type = fiscal.InvoiceType(p[4])
+	v.Detail.Number = binary.BigEndian.Uint32(p[5:9])
+	v.Detail.Total = fiscal.Amount(binary.BigEndian.Uint32(p[9:13]))
+	copy(v.Code[:], p[fiscal.InvoiceDetailLen:])
+	o := fiscal.InvoiceDetailLen + fiscal.InvoiceCodeLen
+	v.Time = Clock{p[o], p[o+1], p[o+2]}
+	o += 3 + fiscal.MaxTaxItems
+	var sum fiscal.Amount
+	for i := 0; i < fiscal.MaxTaxItems; i++ {
+		sum += fiscal.Amount(binary.BigEndian.Uint32(p[o+4*i:]))
+	}
+	switch {
+	case !v.Detail.Type.Valid():
+		return v, fmt.Errorf("invoice type 0x%02X", p[4])
+	case v.Detail.Number == 0:
+		return v, fmt.Errorf("invoice number 0")
+	case !v.Code.Valid():
+		return v, fmt.Errorf("invoice code %q", string(p[fiscal.InvoiceDetailLen:fiscal.InvoiceDetailLen+fiscal.InvoiceCodeLen]))
+	case !v.Time.valid():
+		return v, fmt.Errorf("time of day %02X %02X %02X", v.Time.Hour, v.Time.Minute, v.Time.Second)
+	case sum != v.Detail.Total:
+		return v, fmt.Errorf("total %s is not the sum %s of the tax amounts", v.Detail.Total, sum)
+	}
+	return v, nil
 }

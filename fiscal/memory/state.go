@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/fiscalkit/gb18240/fiscal"
 )
@@ -14,6 +15,7 @@ type record struct {
 	payload []byte
 	value   any // Machine, Application, Invoice, Daily, Declaration, RollLoad, RollUsage, PIN, Intent, uint64 (done), SecurityEvent
 	mode    appMode
+	head    invoiceHead // an invoice read back by Open (value is nil then)
 }
 
 // appMode says which API wrote an Application record; replay accepts both.
@@ -24,6 +26,20 @@ const (
 	appInitialise
 	appChangeOwner
 )
+
+// replayRecord decodes a payload read from the log for Open: like
+// decodeRecord, except that unless deep is set invoices are only peeked at
+// (see peekInvoice), which is what makes Open fast.
+func replayRecord(k Kind, p []byte, deep bool) (record, error) {
+	if k != KindInvoice || deep {
+		return decodeRecord(k, p)
+	}
+	v, err := peekInvoice(p)
+	if err != nil {
+		return record{kind: k}, fmt.Errorf("decoding %s: %w", k, err)
+	}
+	return record{kind: k, head: invoiceHead{date: v.Detail.Date, number: v.Detail.Number, code: v.Code}}, nil
+}
 
 // decodeRecord decodes a payload read from the log.
 func decodeRecord(k Kind, p []byte) (record, error) {
@@ -89,13 +105,17 @@ type invEntry struct {
 	n      uint32 // payload length
 	prev   uint32 // chain value before the frame, to check its CRC on read
 	number uint32
-	date   fiscal.Date
-	code   fiscal.InvoiceCode
+	day    uint32 // date packed as YYYYMMDD, ordered like the date
+	code   uint32 // index into state.codes
 }
 
-type invKey struct {
-	code   fiscal.InvoiceCode
-	number uint32
+// packDate packs a date as the integer YYYYMMDD, which orders like the date.
+func packDate(d fiscal.Date) uint32 {
+	return uint32(d.Year)*10000 + uint32(d.Month)*100 + uint32(d.Day)
+}
+
+func unpackDate(v uint32) fiscal.Date {
+	return fiscal.Date{Year: int(v / 10000), Month: time.Month(v / 100 % 100), Day: int(v % 100)}
 }
 
 // state is what the log says, kept in memory (invoices only as an index).
@@ -107,7 +127,10 @@ type state struct {
 	intents    map[uint64]Intent
 	intentSeq  []uint64 // open intent ids in the order they were opened
 	invoices   []invEntry
-	invByKey   map[invKey]int
+	keys       keyIndex // (code index << 32 | number) -> invoice index
+	codes      []fiscal.InvoiceCode
+	codeIDs    map[fiscal.InvoiceCode]uint32
+	lastCode   uint32 // index of the code of the last invoice applied
 	dailies    []Daily
 	decls      []Declaration
 	rollLoads  []RollLoad
@@ -117,8 +140,29 @@ type state struct {
 }
 
 func newState(o *Options) *state {
-	return &state{opts: o, intents: map[uint64]Intent{}, invByKey: map[invKey]int{}}
+	return &state{opts: o, intents: map[uint64]Intent{}, codeIDs: map[fiscal.InvoiceCode]uint32{}}
 }
+
+// presize makes room for about n invoices.
+func (s *state) presize(n int) {
+	if n > len(s.invoices) && len(s.invoices) == 0 {
+		s.invoices = make([]invEntry, 0, n)
+		s.keys.keys = make([]uint64, 0, n)
+		s.keys.idx = make([]int32, 0, n)
+	}
+}
+
+// lookup returns the index of the invoice with the given code and number.
+func (s *state) lookup(code fiscal.InvoiceCode, number uint32) (int, bool) {
+	id, ok := s.codeIDs[code]
+	if !ok {
+		return 0, false
+	}
+	return s.keys.get(uint64(id)<<32 | uint64(number))
+}
+
+// invoiceDate returns the date of the i-th invoice.
+func (s *state) invoiceDate(i int) fiscal.Date { return unpackDate(s.invoices[i].day) }
 
 // capacity returns the configured capacity of kind (0: unlimited).
 func (s *state) capacity(k Kind) int {
@@ -157,8 +201,8 @@ func (s *state) counted(k Kind) int {
 // that ends at the newest invoice or daily date (or at extra, if later).
 func (s *state) retainedInvoices(extra fiscal.Date) int {
 	newest := extra
-	if n := len(s.invoices); n > 0 && s.invoices[n-1].date.After(newest) {
-		newest = s.invoices[n-1].date
+	if n := len(s.invoices); n > 0 && s.invoiceDate(n-1).After(newest) {
+		newest = s.invoiceDate(n - 1)
 	}
 	if n := len(s.dailies); n > 0 && s.dailies[n-1].Record.Date.After(newest) {
 		newest = s.dailies[n-1].Record.Date
@@ -167,7 +211,8 @@ func (s *state) retainedInvoices(extra fiscal.Date) int {
 		return len(s.invoices)
 	}
 	cutoff := newest.AddDays(-s.opts.InvoiceRetentionDays)
-	i := sort.Search(len(s.invoices), func(i int) bool { return s.invoices[i].date.After(cutoff) })
+	c := packDate(cutoff)
+	i := sort.Search(len(s.invoices), func(i int) bool { return s.invoices[i].day > c })
 	return len(s.invoices) - i
 }
 
@@ -202,7 +247,9 @@ func (s *state) apply(r record, loc location, replay bool) (func(), error) {
 	}
 	k := r.kind
 	s.counts[k]++
-	undoCount := func() { s.counts[k]-- }
+	if k == KindInvoice && r.value == nil {
+		return s.applyInvoice(r.head, len(r.payload), loc, replay)
+	}
 	switch v := r.value.(type) {
 	case Machine:
 		if s.machine != nil {
@@ -210,7 +257,7 @@ func (s *state) apply(r record, loc location, replay bool) (func(), error) {
 			return nil, fmt.Errorf("%w: machine identity", ErrWriteOnce)
 		}
 		s.machine = &v
-		return func() { s.machine = nil; undoCount() }, nil
+		return func() { s.machine = nil; s.counts[k]-- }, nil
 	case Application:
 		if !replay {
 			if r.mode == appInitialise && len(s.apps) > 0 {
@@ -227,26 +274,9 @@ func (s *state) apply(r record, loc location, replay bool) (func(), error) {
 			}
 		}
 		s.apps = append(s.apps, v)
-		return func() { s.apps = s.apps[:len(s.apps)-1]; undoCount() }, nil
+		return func() { s.apps = s.apps[:len(s.apps)-1]; s.counts[k]-- }, nil
 	case Invoice:
-		d := v.Detail
-		if n := len(s.invoices); n > 0 && d.Date.Before(s.invoices[n-1].date) {
-			s.counts[k]--
-			return nil, fmt.Errorf("%w: invoice dated %v after one dated %v", ErrOrder, d.Date, s.invoices[n-1].date)
-		}
-		key := invKey{v.Code, d.Number}
-		if _, ok := s.invByKey[key]; ok {
-			s.counts[k]--
-			return nil, fmt.Errorf("%w: invoice %s/%d", ErrDuplicate, v.Code, d.Number)
-		}
-		s.invByKey[key] = len(s.invoices)
-		s.invoices = append(s.invoices, invEntry{seq: loc.Seq, off: loc.Off, seg: loc.Seg, n: uint32(len(r.payload)),
-			prev: loc.Prev, number: d.Number, date: d.Date, code: v.Code})
-		return func() {
-			s.invoices = s.invoices[:len(s.invoices)-1]
-			delete(s.invByKey, key)
-			undoCount()
-		}, nil
+		return s.applyInvoice(invoiceHead{date: v.Detail.Date, number: v.Detail.Number, code: v.Code}, len(r.payload), loc, replay)
 	case Daily:
 		if n := len(s.dailies); n > 0 {
 			last := s.dailies[n-1].Record.Date
@@ -260,7 +290,7 @@ func (s *state) apply(r record, loc location, replay bool) (func(), error) {
 			}
 		}
 		s.dailies = append(s.dailies, v)
-		return func() { s.dailies = s.dailies[:len(s.dailies)-1]; undoCount() }, nil
+		return func() { s.dailies = s.dailies[:len(s.dailies)-1]; s.counts[k]-- }, nil
 	case Declaration:
 		if n := len(s.decls); n > 0 {
 			last := s.decls[n-1]
@@ -274,7 +304,7 @@ func (s *state) apply(r record, loc location, replay bool) (func(), error) {
 			}
 		}
 		s.decls = append(s.decls, v)
-		return func() { s.decls = s.decls[:len(s.decls)-1]; undoCount() }, nil
+		return func() { s.decls = s.decls[:len(s.decls)-1]; s.counts[k]-- }, nil
 	case RollLoad:
 		for _, l := range s.rollLoads {
 			if l.Roll.Code == v.Roll.Code && l.Roll.Start <= v.Roll.End && v.Roll.Start <= l.Roll.End {
@@ -283,14 +313,14 @@ func (s *state) apply(r record, loc location, replay bool) (func(), error) {
 			}
 		}
 		s.rollLoads = append(s.rollLoads, v)
-		return func() { s.rollLoads = s.rollLoads[:len(s.rollLoads)-1]; undoCount() }, nil
+		return func() { s.rollLoads = s.rollLoads[:len(s.rollLoads)-1]; s.counts[k]-- }, nil
 	case RollUsage:
 		s.rollUsages = append(s.rollUsages, v)
-		return func() { s.rollUsages = s.rollUsages[:len(s.rollUsages)-1]; undoCount() }, nil
+		return func() { s.rollUsages = s.rollUsages[:len(s.rollUsages)-1]; s.counts[k]-- }, nil
 	case PIN:
 		old := s.pin
 		s.pin = &v
-		return func() { s.pin = old; undoCount() }, nil
+		return func() { s.pin = old; s.counts[k]-- }, nil
 	case Intent:
 		if _, ok := s.intents[v.ID]; ok {
 			s.counts[k]--
@@ -301,7 +331,7 @@ func (s *state) apply(r record, loc location, replay bool) (func(), error) {
 		return func() {
 			delete(s.intents, v.ID)
 			s.intentSeq = s.intentSeq[:len(s.intentSeq)-1]
-			undoCount()
+			s.counts[k]--
 		}, nil
 	case uint64:
 		in, ok := s.intents[v]
@@ -315,12 +345,105 @@ func (s *state) apply(r record, loc location, replay bool) (func(), error) {
 		return func() {
 			s.intents[v] = in
 			s.intentSeq = slices.Insert(s.intentSeq, i, v)
-			undoCount()
+			s.counts[k]--
 		}, nil
 	case SecurityEvent:
 		s.security = append(s.security, v)
-		return func() { s.security = s.security[:len(s.security)-1]; undoCount() }, nil
+		return func() { s.security = s.security[:len(s.security)-1]; s.counts[k]-- }, nil
 	}
 	s.counts[k]--
 	return nil, fmt.Errorf("memory: internal error: record value %T", r.value)
+}
+
+// invoiceHead is what the index and the order rules need of an invoice.
+type invoiceHead struct {
+	date   fiscal.Date
+	number uint32
+	code   fiscal.InvoiceCode
+}
+
+// applyInvoice is apply for invoices, the one kind numerous enough for
+// Open's speed to matter: on replay it allocates nothing per record beyond
+// the index entry.
+func (s *state) applyInvoice(h invoiceHead, n int, loc location, replay bool) (func(), error) {
+	day := packDate(h.date)
+	if last := len(s.invoices); last > 0 && day < s.invoices[last-1].day {
+		s.counts[KindInvoice]--
+		return nil, fmt.Errorf("%w: invoice dated %v after one dated %v", ErrOrder, h.date, s.invoiceDate(last-1))
+	}
+	id, ok := uint32(0), false
+	if n := len(s.codes); n > 0 && s.codes[s.lastCode] == h.code {
+		id, ok = s.lastCode, true // consecutive invoices mostly share a roll
+	} else {
+		id, ok = s.codeIDs[h.code]
+	}
+	s.lastCode = id
+	if !ok {
+		id = uint32(len(s.codes))
+		s.lastCode = id
+		s.codes = append(s.codes, h.code)
+		s.codeIDs[h.code] = id
+	}
+	key := uint64(id)<<32 | uint64(h.number)
+	if !s.keys.insert(key, int32(len(s.invoices))) {
+		s.counts[KindInvoice]--
+		return nil, fmt.Errorf("%w: invoice %s/%d", ErrDuplicate, h.code, h.number)
+	}
+	s.invoices = append(s.invoices, invEntry{seq: loc.Seq, off: loc.Off, seg: loc.Seg, n: uint32(n),
+		prev: loc.Prev, number: h.number, day: day, code: id})
+	if replay {
+		return nil, nil
+	}
+	return func() {
+		s.invoices = s.invoices[:len(s.invoices)-1]
+		s.keys.remove(key)
+		s.counts[KindInvoice]--
+	}, nil
+}
+
+// keyIndex maps invoice keys to invoice indexes with two sorted slices.
+// Invoice numbers grow within a roll and rolls follow each other, so keys
+// nearly always arrive in increasing order and insertion is an append; a
+// key out of order costs a binary search and a move. Lookups are binary
+// searches. It is smaller and, for replaying a full memory, faster than a
+// map.
+type keyIndex struct {
+	keys []uint64
+	idx  []int32
+}
+
+func (k *keyIndex) find(key uint64) (int, bool) {
+	i, ok := slices.BinarySearch(k.keys, key)
+	return i, ok
+}
+
+// insert adds key; it reports false if key is already present.
+func (k *keyIndex) insert(key uint64, v int32) bool {
+	if n := len(k.keys); n == 0 || key > k.keys[n-1] {
+		k.keys = append(k.keys, key)
+		k.idx = append(k.idx, v)
+		return true
+	}
+	i, ok := k.find(key)
+	if ok {
+		return false
+	}
+	k.keys = slices.Insert(k.keys, i, key)
+	k.idx = slices.Insert(k.idx, i, v)
+	return true
+}
+
+func (k *keyIndex) get(key uint64) (int, bool) {
+	i, ok := k.find(key)
+	if !ok {
+		return 0, false
+	}
+	return int(k.idx[i]), true
+}
+
+func (k *keyIndex) remove(key uint64) {
+	if i, ok := k.find(key); ok {
+		k.keys = slices.Delete(k.keys, i, i+1)
+		k.idx = slices.Delete(k.idx, i, i+1)
+	}
 }
