@@ -281,7 +281,7 @@ func testRolls(t *testing.T, s *session) {
 	must(t, err, "second DISTRIBUTE_INVOICE_NB")
 	wantErr(t, s.fiscal.InputInvoiceNB(s.ctx, sr2), card.ErrInvoiceStorageFull, "INPUT_INVOICE_NB while a roll is unused")
 	// Empty the user card: 9401 is "no invoice to distribute".
-	for i := 0; i < 300; i++ {
+	for i := 0; i < 1000; i++ {
 		if _, err = s.user.DistributeInvoiceNB(s.ctx); err != nil {
 			break
 		}
