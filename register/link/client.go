@@ -426,16 +426,26 @@ func (c *Client) Declare(ctx context.Context, req DeclareRequest) (Declaration, 
 }
 
 // listAll repeats a list command while the register reports more records.
+// Every record must pass valid (it lies inside the requested range): a
+// reply that does not is a stale one (for example a duplicate of an earlier
+// reply) and the command is sent again.
 func listAll[T any, PT interface {
 	*T
 	decode(*reader)
-}](ctx context.Context, c *Client, cmd Command, minSize int, query func(w *writer, got []T)) ([]T, error) {
+}](ctx context.Context, c *Client, cmd Command, minSize int, query func(w *writer, got []T), valid func(*T) bool) ([]T, error) {
 	var all []T
 	for {
 		var page []T
 		var more bool
 		err := c.call(ctx, cmd, func(w *writer) { query(w, all) }, func(r *reader) {
 			page, more = decodeList[T, PT](r, minSize)
+			for i := range page {
+				if valid != nil && !valid(&page[i]) {
+					c.stats.StaleReplies++
+					r.fail("records", "a record lies outside the requested range (stale reply)")
+					return
+				}
+			}
 		}, true)
 		if err != nil {
 			return all, err
@@ -455,26 +465,30 @@ func (c *Client) Invoices(ctx context.Context, q NumberRange) ([]Invoice, error)
 }
 
 func (c *Client) invoices(ctx context.Context, q NumberRange) ([]Invoice, error) {
+	from := q.From
 	return listAll[Invoice](ctx, c, CmdInvoices, invoiceSize, func(w *writer, got []Invoice) {
 		r := q
 		if len(got) > 0 {
 			r.From = got[len(got)-1].No + 1
 		}
+		from = r.From
 		r.encode(w)
-	})
+	}, func(x *Invoice) bool { return x.No >= from && x.No <= q.To })
 }
 
 // InvoiceDetails returns the print data of invoices q.From..q.To.
 func (c *Client) InvoiceDetails(ctx context.Context, q NumberRange) ([]InvoiceDetail, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	from := q.From
 	return listAll[InvoiceDetail](ctx, c, CmdInvoiceDetails, invoiceSize+2+PayerLen+1, func(w *writer, got []InvoiceDetail) {
 		r := q
 		if len(got) > 0 {
 			r.From = got[len(got)-1].No + 1
 		}
+		from = r.From
 		r.encode(w)
-	})
+	}, func(x *InvoiceDetail) bool { return x.No >= from && x.No <= q.To })
 }
 
 // InvoiceDetailsByTime returns the print data of invoices issued in the
@@ -486,6 +500,8 @@ func (c *Client) InvoiceDetailsByTime(ctx context.Context, q TimeRange) ([]Invoi
 		r := q
 		r.Skip += uint32(len(got))
 		r.encode(w)
+	}, func(x *InvoiceDetail) bool {
+		return !x.Time.Before(q.From.Truncate(time.Second)) && !x.Time.After(q.To)
 	})
 }
 
@@ -497,7 +513,7 @@ func (c *Client) DailyData(ctx context.Context, q DateRange) ([]DailyData, error
 		r := q
 		r.Skip += uint32(len(got))
 		r.encode(w)
-	})
+	}, func(x *DailyData) bool { return inDays(x.Date, q) })
 }
 
 // Declarations returns the declaration records whose end date is in the
@@ -509,7 +525,7 @@ func (c *Client) Declarations(ctx context.Context, q DateRange) ([]Declaration, 
 		r := q
 		r.Skip += uint32(len(got))
 		r.encode(w)
-	})
+	}, func(x *Declaration) bool { return inDays(x.End, q) })
 }
 
 // RollUsage returns the usage summary of every roll, oldest first.
@@ -518,5 +534,15 @@ func (c *Client) RollUsage(ctx context.Context) ([]RollUsage, error) {
 	defer c.mu.Unlock()
 	return listAll[RollUsage](ctx, c, CmdRollUsage, rollUsageSize, func(w *writer, got []RollUsage) {
 		RollUsageQuery{Skip: uint32(len(got))}.encode(w)
-	})
+	}, nil)
+}
+
+// inDays reports whether day d lies in the range (compared as dates in
+// China Standard Time).
+func inDays(d time.Time, q DateRange) bool {
+	key := func(t time.Time) int {
+		t = t.In(chinaTime)
+		return t.Year()*10000 + int(t.Month())*100 + t.Day()
+	}
+	return key(d) >= key(q.From) && key(d) <= key(q.To)
 }

@@ -65,6 +65,25 @@ func loadRoll(t testing.TB, c *link.Client) {
 	}
 }
 
+// Consecutive identical multi-packet invoices differ only in their first
+// packet (the request id); each is issued at once, without reconciling.
+func TestIdenticalInvoicesNoReconcile(t *testing.T) {
+	reg := linktest.NewRegister(nil)
+	a, b := linktest.Pipe(nil)
+	serve(t, link.NewServer(reg, nil), a, b)
+	c := link.NewClient(a, nil)
+	loadRoll(t, c)
+	for i := range 10 {
+		res, err := c.IssueNormal(context.Background(), tenLine())
+		if err != nil || res.Outcome != link.Done || res.Sends != 1 || res.Reconciled || res.Invoice().No != uint32(i+1) {
+			t.Fatalf("invoice %d: %+v, %v", i, res, err)
+		}
+	}
+	if st := c.Stats(); st.Reconciliations != 0 || st.StaleReplies != 0 || st.Timeouts != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
 // A command slower than the client's reply timeout succeeds because the
 // server keeps the line alive with WT.
 func TestWaitKeepsTheClientWaiting(t *testing.T) {

@@ -197,9 +197,10 @@ func (c *conn) sendER(code ErrorCode) error {
 
 func (c *conn) handle(ctx context.Context, frame []byte) error {
 	req, _ := ParseRequest(frame) // frameReader only returns good frames
-	if c.lastFrame != nil && bytes.Equal(frame, c.lastFrame) {
+	if !c.asm && c.lastFrame != nil && bytes.Equal(frame, c.lastFrame) {
 		// A repeat of the packet that completed the last multi-packet
-		// request: answer it again, never execute a fragment.
+		// request (no new request started since): answer it again, never
+		// execute a fragment.
 		c.s.repeats.Add(1)
 		return c.sendPacket(1)
 	}

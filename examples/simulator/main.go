@@ -1,0 +1,112 @@
+// Command simulator serves an emulated fiscal cash register over the host
+// link, so that POS software can be pointed at it: the register engine
+// (package register) on emulated fiscal and user cards (card/emulator) and
+// an on-disk fiscal memory (fiscal/memory) under -data.
+//
+//	go run ./examples/simulator -listen 127.0.0.1:0     # TCP
+//	go run ./examples/simulator -pty                    # a pseudo-terminal
+//
+// The first line on stdout is the address or the device path to connect
+// to (for example 127.0.0.1:40123 or /dev/pts/3); logs go to stderr. The
+// register keeps its invoices and card state in -data between runs.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/fiscalkit/gb18240/adapters/serial"
+	"github.com/fiscalkit/gb18240/register/link"
+	"github.com/fiscalkit/gb18240/register/link/linktest"
+)
+
+func main() {
+	listen := flag.String("listen", "", "serve on this TCP address (HOST:PORT; port 0 picks one)")
+	pty := flag.Bool("pty", false, "serve on a new pseudo-terminal (Linux)")
+	data := flag.String("data", "data/simulator", "directory of the fiscal memory and the emulated cards' state")
+	seed := flag.String("seed", "simulator", "name of the emulator's test crypto profile (keep it for a -data directory)")
+	rolls := flag.Int("rolls", 100, "1000-invoice rolls on a new user card")
+	verbose := flag.Bool("v", false, "log link and device events to stderr")
+	flag.Parse()
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if err := run(*listen, *pty, *data, *seed, *rolls, log); err != nil {
+		fmt.Fprintln(os.Stderr, "simulator:", err)
+		os.Exit(1)
+	}
+}
+
+func run(listen string, pty bool, data, seed string, rolls int, log *slog.Logger) error {
+	if (listen == "") == !pty {
+		return errors.New("give exactly one of -listen HOST:PORT and -pty")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	dev, err := linktest.NewDevice(ctx, &linktest.DeviceOptions{Dir: data, Seed: seed, Rolls: rolls, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := dev.Close(); err != nil {
+			log.Error("closing the device", "err", err)
+		}
+	}()
+	st := dev.Dev.Status()
+	srv := link.NewServer(dev.Handler(), &link.ServerOptions{Logger: log})
+
+	if pty {
+		master, path, closeSlave, err := serial.OpenPTY()
+		if err != nil {
+			return err
+		}
+		defer closeSlave()
+		defer master.Close()
+		fmt.Println(path)
+		log.Warn("serving", "device", path, "machine", st.Machine.String(), "next invoice", st.Next, "data", data)
+		for ctx.Err() == nil {
+			if err := srv.Serve(ctx, master); err != nil && ctx.Err() == nil {
+				log.Warn("pty", "err", err)
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+		return nil
+	}
+
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return err
+	}
+	fmt.Println(ln.Addr())
+	log.Warn("serving", "addr", ln.Addr(), "machine", st.Machine.String(), "next invoice", st.Next, "data", data)
+	go func() {
+		<-ctx.Done()
+		ln.Close()
+	}()
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		go func() {
+			defer conn.Close()
+			log.Info("connection", "from", conn.RemoteAddr())
+			if err := srv.Serve(ctx, conn); err != nil && ctx.Err() == nil {
+				log.Info("connection ended", "from", conn.RemoteAddr(), "err", err)
+			}
+		}()
+	}
+}
