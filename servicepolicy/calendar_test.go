@@ -275,3 +275,31 @@ func TestParseSpan(t *testing.T) {
 	}
 	require.Equal(t, at("2026-02-28 10:00"), addMonths(at("2026-01-31 10:00"), 1))
 }
+
+func TestCalendarConcurrentUse(t *testing.T) {
+	c := newCal(t)
+	a, err := LunarSource{}.Arrangement(2026)
+	require.NoError(t, err)
+	done := make(chan struct{})
+	for g := 0; g < 4; g++ {
+		go func(g int) {
+			defer func() { done <- struct{}{} }()
+			for i := 0; i < 200; i++ {
+				start := at("2025-06-01 10:00").Add(time.Duration(g*200+i) * 7 * time.Hour)
+				if _, err := c.AddWorkingDays(start, 3); err != nil {
+					t.Error(err)
+					return
+				}
+				if g == 0 && i%50 == 0 {
+					if err := c.SetYear(a); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}
+		}(g)
+	}
+	for g := 0; g < 4; g++ {
+		<-done
+	}
+}

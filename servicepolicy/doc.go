@@ -79,12 +79,15 @@
 // finding of their ticket and never pause a clock; V6 itself is breached
 // when a ticket misses a commitment without an exception carrying a reason
 // and a plan. [Warranty] decides G3/G4 entitlement; [Evaluator.CallbackPlan]
-// gives a customer's callback schedule and gaps; [StaffingOf] the A9 ratio.
+// gives a customer's callback schedule and gaps; [StaffingOf] the A9 ratio;
+// [Index.CanDispatch] and [Index.Dispatchable] the certificate rule (V12,
+// A10) before a dispatch.
 // [Evaluator.EvaluateTicket] streams one ticket at a time for large volumes.
 //
 // # Reports
 //
 // [Evaluator.Summarize] counts findings per unit and commitment for a period
 // and [Evaluator.MaintenanceReport] builds the periodic report to the local
-// tax office (A11); both write text and CSV.
+// tax office (A11); [Evaluator.Complaints] gives the complaint archive (A3).
+// All of them write text and CSV.
 package servicepolicy

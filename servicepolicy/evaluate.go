@@ -623,9 +623,16 @@ func (e *Evaluator) quota(c *Commitment, base Finding, evs []Event, zone Zone, n
 	}
 	ps := anchor.At
 	for k := 1; ps.Before(now) && k < 1000; k++ {
-		pe, err := apply(e.cal, c.clock(), anchor.At, Span{D: c.Per.D * time.Duration(k), Days: c.Per.Days * k, Months: c.Per.Months * k})
-		if err != nil {
-			return dst, err
+		// Months count from the anchor (no drift at month ends); other
+		// periods follow each other.
+		var pe time.Time
+		if c.Per.Months != 0 {
+			pe = addMonths(anchor.At, c.Per.Months*k)
+		} else {
+			var err error
+			if pe, err = apply(e.cal, c.clock(), ps, c.Per); err != nil {
+				return dst, err
+			}
 		}
 		n := 0
 		for _, ev := range evs {

@@ -93,3 +93,33 @@ func TestReportWriteErrors(t *testing.T) {
 	require.Error(t, r.WriteText(failWriter{}))
 	require.Error(t, r.WriteCSV(failWriter{}))
 }
+
+func TestComplaintArchive(t *testing.T) {
+	d := fixture()
+	d.Contacts = []Contact{
+		{ID: "Q2", Unit: "P1", Topic: TopicComplaint, Received: at("2026-11-10 10:00"), Replied: at("2026-11-13 10:00"), Closed: at("2026-11-14 10:00")},
+		{ID: "Q1", Unit: "P1", Topic: TopicComplaint, Received: at("2026-10-01 10:00"), Replied: at("2026-10-02 10:00"), Closed: at("2026-10-03 10:00"), Resolution: "fixed"},
+		{ID: "I1", Unit: "P1", Topic: TopicInquiry, Received: at("2026-10-01 10:00")},
+		{ID: "Q3", Unit: "U2", Topic: TopicComplaint, Received: at("2026-10-01 10:00")},
+	}
+	e, err := NewEvaluator(SeedPolicy(), nil)
+	require.NoError(t, err)
+	ev, err := e.Evaluate(d, at("2026-11-20 00:00"))
+	require.NoError(t, err)
+	a := e.Complaints(NewIndex(d), ev, "P1")
+	require.Len(t, a.Entries, 2)
+	require.Equal(t, "Q1", a.Entries[0].Contact.ID, "oldest first")
+	require.Equal(t, Met, a.Entries[0].Reply)
+	require.Equal(t, Met, a.Entries[0].Closure)
+	require.Equal(t, Breached, a.Entries[1].Reply, "replied after 72 h")
+	require.Equal(t, Breached, a.Entries[1].Closure, "closed without resolution")
+	var buf bytes.Buffer
+	require.NoError(t, a.WriteText(&buf))
+	require.Contains(t, buf.String(), "2 complaints")
+	buf.Reset()
+	require.NoError(t, a.WriteCSV(&buf))
+	recs, err := csv.NewReader(&buf).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, recs, 3)
+	require.Equal(t, "breached", recs[2][5])
+}

@@ -1,7 +1,8 @@
 // Command servicedesk evaluates a month of a small service point's records
 // (bundled, made up for the example) against the seed's service commitments
-// and prints the compliance summary, the callback schedule and the monthly
-// maintenance report for the local tax office (A11).
+// and prints the compliance summary, the callback schedule, the monthly
+// maintenance report for the local tax office (A11) and the complaint
+// archive (A3).
 //
 //	go run ./examples/servicedesk          # text
 //	go run ./examples/servicedesk -csv     # the two reports as CSV
@@ -141,6 +142,17 @@ func run(w io.Writer, o options) error {
 		}
 		fmt.Fprintln(w)
 		if err := r.WriteText(w); err != nil {
+			return err
+		}
+	}
+
+	for _, u := range d.Units {
+		a := e.Complaints(ix, ev, u.ID)
+		if len(a.Entries) == 0 {
+			continue
+		}
+		fmt.Fprintln(w)
+		if err := a.WriteText(w); err != nil {
 			return err
 		}
 	}

@@ -37,6 +37,7 @@ func TestSampleShowsRealBreaches(t *testing.T) {
 		"C07 urban    0 phone, 0 on site; next due 2026-11-10 OVERDUE",
 		"Maintenance report to 南京市玄武区税务局",
 		"Tickets: 11 opened, 8 closed (1 by phone), 3 open at period end",
+		"Q2611-02 C02 received 11-13 09:00, replied 11-16 11:00 (breached), closed 11-17 10:00 (breached)",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q", want)
