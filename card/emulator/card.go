@@ -68,7 +68,7 @@ type Options struct {
 	Profile Profile
 	// Rand supplies the card's random numbers (GET_REGISTER_NB random, fresh
 	// fiscal PINs, GET CHALLENGE); nil means crypto/rand. Tests may pass a
-	// deterministic reader.
+	// deterministic reader; Issue serialises its use among the set's cards.
 	Rand io.Reader
 	// PINRetries is the PIN (and EXTERNAL AUTHENTICATE) try limit set when
 	// a card is issued; 0 means 3. Range 1..15.
@@ -385,4 +385,16 @@ func (c *Card) random(n int) ([]byte, bool) {
 		return nil, false
 	}
 	return b, true
+}
+
+// lockedReader serialises reads from a reader shared by several cards.
+type lockedReader struct {
+	mu sync.Mutex
+	r  io.Reader
+}
+
+func (l *lockedReader) Read(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.r.Read(p)
 }

@@ -92,6 +92,9 @@ func mustBCD(s string) [8]byte {
 
 func (o *IssueOptions) fill() {
 	o.Options = o.Options.withDefaults()
+	if _, ok := o.Options.Rand.(*lockedReader); !ok {
+		o.Options.Rand = &lockedReader{r: o.Options.Rand}
+	}
 	if o.FiscalCardNo == (fiscal.CardNumber{}) {
 		o.FiscalCardNo = mustBCD("1100000000000001")
 	}

@@ -251,3 +251,24 @@ func TestLogger(t *testing.T) {
 		t.Fatalf("log: %q", s)
 	}
 }
+
+// The cards of a set share one random source; using them from different
+// goroutines must not race on it.
+func TestSharedRandAcrossCards(t *testing.T) {
+	cs := newSet(t, func(o *IssueOptions) { o.Options.T1 = true })
+	var wg sync.WaitGroup
+	for _, c := range []*Card{cs.Fiscal, cs.User, cs.Check} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 100 {
+				resp, err := c.Transmit(context.Background(), []byte{0x00, 0x84, 0x00, 0x00, 0x08})
+				if err != nil || len(resp) != 10 {
+					t.Errorf("GET CHALLENGE: % X %v", resp, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
