@@ -163,6 +163,7 @@
 // adds EF05 batches; Card.Unblock resets the try counters and lifts
 // LockApplication (after which proprietary commands answer 9303).
 // CardSet.Initialise runs the register's initialisation flow through APDUs.
+// CardSet.SaveDir and LoadCardSet keep a whole set in a directory.
 //
 // # Fault injection
 //

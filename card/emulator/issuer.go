@@ -3,6 +3,7 @@ package emulator
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/fiscalkit/gb18240/card"
@@ -379,4 +380,56 @@ func (c *Card) LockApplication() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.st.Locked = true
+}
+
+// File names SaveDir writes and LoadCardSet reads.
+const (
+	FiscalCardFile = "fiscal.card"
+	UserCardFile   = "user.card"
+	CheckCardFile  = "check.card"
+)
+
+// SaveDir writes the three cards' state into dir as FiscalCardFile,
+// UserCardFile and CheckCardFile, each atomically (SaveFile).
+func (cs *CardSet) SaveDir(dir string) error {
+	for name, c := range map[string]*Card{FiscalCardFile: cs.Fiscal, UserCardFile: cs.User, CheckCardFile: cs.Check} {
+		if err := c.SaveFile(filepath.Join(dir, name)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// LoadCardSet reads a set written by SaveDir, under opts (whose Profile
+// must be the one the set was issued with). The IssueOptions fields the
+// tax-office helpers use (card, machine and taxpayer numbers, control key
+// id) are taken from the cards themselves; the rest keep their defaults.
+func LoadCardSet(dir string, opts Options) (*CardSet, error) {
+	opts = opts.withDefaults()
+	opts.Rand = &lockedReader{r: opts.Rand}
+	var cards [3]*Card
+	for i, name := range []string{FiscalCardFile, UserCardFile, CheckCardFile} {
+		c, err := LoadFile(filepath.Join(dir, name), opts)
+		if err != nil {
+			return nil, err
+		}
+		if want := Kind(i); c.st.Kind != want {
+			return nil, badState("%s holds a %s card, want %s", name, c.st.Kind, want)
+		}
+		cards[i] = c
+	}
+	o := IssueOptions{Options: opts}
+	var info card.AppInfo
+	if err := info.UnmarshalBinary(cards[0].st.file(2).Data); err != nil {
+		return nil, badState("fiscal EF02: %v", err)
+	}
+	o.FiscalCardNo, o.MachineNo, o.TaxpayerNo = info.CardNumber, info.MachineNumber, info.TaxpayerNo
+	for _, r := range cards[1].st.file(1).Records {
+		if string(r[:CardNoLen]) == string(info.CardNumber[:]) {
+			o.ControlKeyID = r[CardNoLen]
+		}
+	}
+	o.fill()
+	o.Options = opts
+	return &CardSet{Fiscal: cards[0], User: cards[1], Check: cards[2], Profile: opts.Profile, Options: o}, nil
 }

@@ -272,3 +272,31 @@ func TestSharedRandAcrossCards(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestSaveDirLoadCardSet(t *testing.T) {
+	cs, pin := initSet(t, func(o *IssueOptions) { o.ControlKeyID = 2 })
+	dir := t.TempDir()
+	if err := cs.SaveDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	ls, err := LoadCardSet(dir, Options{Profile: testProfile()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ls.Options.FiscalCardNo != cs.Options.FiscalCardNo || ls.Options.TaxpayerNo != cs.Options.TaxpayerNo || ls.Options.ControlKeyID != 2 {
+		t.Fatalf("recovered options %+v", ls.Options)
+	}
+	selectApp(t, ls.Fiscal)
+	verifyPIN(t, ls.Fiscal, pin)
+	_, sw := issue(t, ls.Fiscal, invoice(d(2026, 11, 26), 1, 1, line{1, 1}))
+	wantSW(t, "issue on loaded set", sw, card.SWOK)
+	if _, err := ls.ProcessDeclarations(cs.Options.Controls); err != nil {
+		t.Fatal(err)
+	}
+	// Swapped files are refused.
+	os.Rename(filepath.Join(dir, UserCardFile), filepath.Join(dir, "tmp"))
+	os.Rename(filepath.Join(dir, CheckCardFile), filepath.Join(dir, UserCardFile))
+	if _, err := LoadCardSet(dir, Options{Profile: testProfile()}); !errors.Is(err, ErrBadState) {
+		t.Fatalf("swapped files: %v", err)
+	}
+}
