@@ -250,6 +250,41 @@ func (f fiscalCardApp) updateControls(ctx context.Context, data []byte) error {
 	return err
 }
 
+// declareDuty: C0 F4 00 00 47 declaration ‖ XOR Le=8E → the 142-byte
+// response (XOR included, checked by the caller's decoder).
+func (f fiscalCardApp) declareDuty(ctx context.Context, decl []byte) ([]byte, error) {
+	d, err := f.ch.Do(ctx, cmdP(card.INSDeclareDuty, fiscal.AppendXOR(append([]byte(nil), decl...)), fiscal.DeclareDutyResponseLen))
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// ef04 reads the fiscal card's last declaration: declaration[70] ‖
+// status ‖ MAC1[4].
+func (f fiscalCardApp) ef04(ctx context.Context) (fiscal.Declaration, byte, [4]byte, error) {
+	var decl fiscal.Declaration
+	var mac [4]byte
+	b, err := f.read(ctx, 4, fiscal.DeclarationLen+5)
+	if err != nil {
+		return decl, 0, mac, err
+	}
+	if len(b) != fiscal.DeclarationLen+5 {
+		return decl, 0, mac, fmt.Errorf("fiscal EF04: %d bytes, want %d", len(b), fiscal.DeclarationLen+5)
+	}
+	if err := decl.UnmarshalBinary(b[:fiscal.DeclarationLen]); err != nil {
+		return decl, 0, mac, err
+	}
+	copy(mac[:], b[fiscal.DeclarationLen+1:])
+	return decl, b[fiscal.DeclarationLen], mac, nil
+}
+
+// dataCollect: C0 E6 00 00 DC data (XOR included).
+func (u userCardApp) dataCollect(ctx context.Context, data []byte) error {
+	_, err := u.ch.Do(ctx, cmdP(card.INSDataCollect, data, 0))
+	return err
+}
+
 func (u userCardApp) selectApp(ctx context.Context) error {
 	_, err := u.ch.SelectName(ctx, card.DFNameUser)
 	return err

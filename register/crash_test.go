@@ -53,6 +53,21 @@ func crashFlows() []crashFlow {
 			r.must(err)
 			r.issueN(4) // uses up the 4-invoice roll
 		}, run: func(ctx context.Context, dev *register.Device) error { _, err := dev.LoadRoll(ctx); return err }},
+		{name: "declare", prepare: func(r *rig) { r.setup(); r.issueN(2) }, days: 2,
+			run: func(ctx context.Context, dev *register.Device) error {
+				_, err := dev.Declare(ctx, register.DeclareRequest{})
+				return err
+			}},
+		{name: "update controls", prepare: func(r *rig) {
+			r.setup()
+			r.issueN(1)
+			r.clock.AddDays(1)
+			_, err := r.dev.Declare(context.Background(), register.DeclareRequest{})
+			r.must(err)
+			_, err = r.cs.ProcessDeclarations(fiscal.ControlData{Deadline: fiscal.MustDate(2028, 6, 30), SingleLimit: 2_000_000,
+				TotalLimit: 50_000_000, ReturnLimit: 5_000_000, Indexes: fiscal.TaxIndexes{1}})
+			r.must(err)
+		}, run: func(ctx context.Context, dev *register.Device) error { _, err := dev.UpdateControls(ctx); return err }},
 		{name: "distribute", prepare: func(r *rig) { r.setup() },
 			run: func(ctx context.Context, dev *register.Device) error { _, err := dev.Distribute(ctx); return err }},
 	}
@@ -168,6 +183,7 @@ func checkAfterCrash(t *testing.T, r *rig, label string) outcome {
 			t.Fatalf("%s: card coded invoice %d, memory's last is %v", label, prevNo, invs)
 		}
 	}
+	checkDeclarations(t, r, ch, label)
 	st := dev.Status()
 	if st.PINOutOfStep {
 		checkLatched(t, r, dev, label)
@@ -199,6 +215,50 @@ func checkAfterCrash(t *testing.T, r *rig, label string) outcome {
 		t.Fatalf("%s: next invoice got number %d, want %d", label, inv.Detail.Number, len(invs)+1)
 	}
 	return okOutcome
+}
+
+// checkDeclarations checks that the fiscal card's last declaration (EF04)
+// is the last one in fiscal memory, that one with a signature is on the
+// user card, and that the controls in force are the card's.
+func checkDeclarations(t *testing.T, r *rig, ch *card.Channel, label string) {
+	t.Helper()
+	ctx := context.Background()
+	ef04, err := ch.ReadBinarySFI(ctx, 4, 0, 75)
+	if err != nil {
+		t.Fatalf("%s: %v", label, err)
+	}
+	last, ok := r.mem.LastDeclaration()
+	var cardDecl fiscal.Declaration
+	if cardDecl.UnmarshalBinary(ef04[:70]) != nil || cardDecl.End.IsZero() {
+		if ok {
+			t.Fatalf("%s: memory holds declaration %v..%v the card never made", label, last.Data.Start, last.Data.End)
+		}
+		return
+	}
+	if !ok || last.Data != cardDecl {
+		t.Fatalf("%s: the card declared %v..%v, memory's last is %+v", label, cardDecl.Start, cardDecl.End, last.Data)
+	}
+	if last.Response.Signature == ([fiscal.SignatureLen]byte{}) {
+		return // recorded from EF04: the signature was lost with the card's answer
+	}
+	found := false
+	for _, p := range userCardDeclarations(t, r, false) {
+		found = found || p.Declaration == cardDecl
+	}
+	if !found && !r.dev.Status().RecoveryPending && !r.dev.Status().PINOutOfStep {
+		t.Fatalf("%s: declaration %v..%v is not on the user card", label, cardDecl.Start, cardDecl.End)
+	}
+	ef01, err := ch.ReadBinarySFI(ctx, 1, 0, fiscal.ControlDataLen)
+	if err != nil {
+		t.Fatalf("%s: %v", label, err)
+	}
+	var ctl fiscal.ControlData
+	if err := ctl.UnmarshalBinary(ef01); err != nil {
+		t.Fatalf("%s: %v", label, err)
+	}
+	if got := r.dev.Status().Controls; got != ctl {
+		t.Fatalf("%s: controls in force %+v, card holds %+v", label, got, ctl)
+	}
 }
 
 // checkLatched checks that after a PIN rejection no VERIFY is sent again,

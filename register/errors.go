@@ -104,6 +104,21 @@ var (
 	ErrClosed = errors.New("register: device closed")
 )
 
+// ErrDeclarationPending means the user card still holds a declaration of
+// this fiscal card that the tax office has not processed: a new
+// declaration and a control update wait for it (code 0x45, [TT]: 该卡已经
+// 申报完毕，请至税务局完税后再尝试更新).
+var ErrDeclarationPending = errors.New("register: the user card holds an unprocessed declaration")
+
+// ErrNothingToDeclare means the declaration period would be empty (its end
+// is before its start) (project code 0x8A).
+var ErrNothingToDeclare = errors.New("register: nothing to declare")
+
+// ErrStopped means today lies inside a declared period (after a stop
+// declaration, 停机申报): the fiscal card codes no invoice dated on or
+// before a declared end (project code 0x8B).
+var ErrStopped = errors.New("register: today is inside a declared period")
+
 var codes = map[error]byte{
 	ErrNoUserCard: 0x04, ErrNoFiscalCard: 0x05, ErrFiscalCardRead: 0x07, ErrUserCardRead: 0x08,
 	ErrFiscalCardWrite: 0x0A, ErrUserCardWrite: 0x0B, ErrIllegalFiscalCard: 0x0D, ErrIllegalUserCard: 0x0E,
@@ -112,7 +127,8 @@ var codes = map[error]byte{
 	ErrRollNotUsedUp: 0x4A, ErrTooManyLines: 0x4E, ErrRollStoreFull: 0x58, ErrMemoryFull: 0x59,
 	ErrNoInvoices: 0x80, ErrLocked: 0x81, ErrAlreadyInitialised: 0x82, ErrClockBackwards: 0x83,
 	ErrBadRequest: 0x84, ErrNotFound: 0x85, ErrNotReturnable: 0x86, ErrNoFactoryData: 0x87,
-	ErrRecoveryPending: 0x88, ErrClosed: 0x89,
+	ErrRecoveryPending: 0x88, ErrClosed: 0x89, ErrDeclarationPending: 0x45, ErrNothingToDeclare: 0x8A,
+	ErrStopped: 0x8B,
 }
 
 // Code returns the 税控器 error code of a sentinel of this package, or 0xFF

@@ -145,6 +145,9 @@ func (d *Device) precheck(ctx context.Context, op string) (fiscal.Date, error) {
 	if !d.hasRoll || d.next == 0 {
 		return today, newErr(op, ErrNoInvoices, nil, "load an invoice roll")
 	}
+	if today.Before(d.period) {
+		return today, newErr(op, ErrStopped, nil, "declared through %v", d.period.AddDays(-1))
+	}
 	if err := d.ensureSelected(ctx); err != nil {
 		return today, err
 	}

@@ -141,6 +141,68 @@ func (d *Device) recoverOne(ctx context.Context, in memory.Intent) error {
 		}
 		d.powerLoss(ctx, "interrupted distribution: no roll was handed out")
 		return nil
+	case opDeclare:
+		var decl fiscal.Declaration
+		if err := decl.UnmarshalBinary(in.Payload); err != nil {
+			return newErr(op, ErrMemory, err, "intent %d payload", in.ID)
+		}
+		last, ok := d.mem.LastDeclaration()
+		if !ok || last.Data != decl {
+			if err := d.ensureSelected(ctx); err != nil {
+				return err
+			}
+			cardDecl, status, mac, err := d.fc.ef04(ctx)
+			if err != nil {
+				return d.fiscalErr(op, err)
+			}
+			if cardDecl != decl {
+				if err := d.mem.EndIntent(ctx, in.ID); err != nil {
+					return memErr(op, err)
+				}
+				d.powerLoss(ctx, fmt.Sprintf("declaration %v..%v was not made", decl.Start, decl.End))
+				return nil
+			}
+			// The card declared; its answer (with the signature) was lost.
+			resp := fiscal.DeclareDutyResponse{Status: status, MAC1: mac}
+			if status == 0 {
+				resp.TotalValid, resp.TotalReturn = decl.Normal.Sum(), decl.Return.Sum()
+			}
+			rec := Declaration{Date: fiscal.DateOf(d.clock()), Data: decl, Response: resp}
+			if err := d.commitDeclaration(ctx, op, rec); err != nil {
+				return err
+			}
+			if err := d.mem.EndIntent(ctx, in.ID); err != nil {
+				return memErr(op, err)
+			}
+			d.powerLoss(ctx, fmt.Sprintf("declaration %v..%v was made by the fiscal card but its answer was lost: recorded from EF04 without the 128-byte signature; it cannot be written to the user card", decl.Start, decl.End))
+			return nil
+		}
+		// In fiscal memory: write it to the user card.
+		if d.uc == nil {
+			d.pending = true
+			return nil
+		}
+		uc, err := d.userSession(ctx, op)
+		if err != nil {
+			return err
+		}
+		if err := d.collect(ctx, op, uc, last); err != nil {
+			return err
+		}
+		if err := d.mem.EndIntent(ctx, in.ID); err != nil {
+			return memErr(op, err)
+		}
+		d.powerLoss(ctx, fmt.Sprintf("declaration %v..%v written to the user card on recovery", decl.Start, decl.End))
+		return nil
+	case opUpdate:
+		if err := d.ensureSelected(ctx); err != nil {
+			return err
+		}
+		if err := d.finishUpdate(ctx, op, in.ID); err != nil {
+			return err
+		}
+		d.powerLoss(ctx, "interrupted control update: controls read back from the fiscal card")
+		return nil
 	case opDaily:
 		if err := d.mem.EndIntent(ctx, in.ID); err != nil {
 			return memErr(op, err)

@@ -17,6 +17,8 @@ const (
 	opDaily      = "daily"      // no payload: the close is redone from the last stored day
 	opDistribute = "distribute" // the number of waiting rolls before the command, 1 byte
 	opLoad       = "load"       // the 22-byte signed roll
+	opDeclare    = "declare"    // the 70-byte declaration data
+	opUpdate     = "update"     // no payload: the fiscal card's EF01 tells
 	// opQueue is not an operation: the open intent of this name holds the
 	// distributed rolls not yet loaded (n × 22-byte signed rolls). It is
 	// replaced (ended and re-begun in one batch) whenever the list changes,
