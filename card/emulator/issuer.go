@@ -307,18 +307,40 @@ func purchaseRecord(r PurchasedRoll) ([]byte, error) {
 // control record of the set's fiscal card in EF01 is replaced by next,
 // encrypted under the set's control key id, for the next UPDATE_CONTROLS.
 // It returns how many declarations it processed.
+//
+// A CardSet built by hand (not by Issue or LoadCardSet) works too: a zero
+// Options.FiscalCardNo is read from the fiscal card's EF02 and a zero
+// ControlKeyID from the user card's current record (else 1).
 func (cs *CardSet) ProcessDeclarations(next fiscal.ControlData) (int, error) {
 	plain, err := next.MarshalBinary()
 	if err != nil {
 		return 0, issueErr("control data: %v", err)
 	}
-	rec, err := controlRecord(cs.Profile, cs.Options.FiscalCardNo, cs.Options.ControlKeyID, plain)
-	if err != nil {
-		return 0, err
+	if cs.User == nil || cs.Profile == nil {
+		return 0, issueErr("card set without user card or profile")
+	}
+	no := cs.Options.FiscalCardNo
+	if no == (fiscal.CardNumber{}) && cs.Fiscal != nil {
+		cs.Fiscal.mu.Lock()
+		copy(no[:], cs.Fiscal.fiscalCardNo())
+		cs.Fiscal.mu.Unlock()
 	}
 	u := cs.User
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	keyID := cs.Options.ControlKeyID
+	if keyID == 0 {
+		keyID = 1
+		for _, r := range u.st.file(1).Records {
+			if string(r[:CardNoLen]) == string(no[:]) {
+				keyID = r[CardNoLen]
+			}
+		}
+	}
+	rec, err := controlRecord(cs.Profile, no, keyID, plain)
+	if err != nil {
+		return 0, err
+	}
 	n := 0
 	for _, r := range u.st.file(4).Records {
 		if r[uEF04Flag] == DeclarationPending {
@@ -328,7 +350,7 @@ func (cs *CardSet) ProcessDeclarations(next fiscal.ControlData) (int, error) {
 	}
 	f := u.st.file(1)
 	for i, r := range f.Records {
-		if string(r[:CardNoLen]) == string(cs.Options.FiscalCardNo[:]) {
+		if string(r[:CardNoLen]) == string(no[:]) {
 			f.Records[i] = rec
 			return n, nil
 		}

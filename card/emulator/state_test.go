@@ -300,3 +300,24 @@ func TestSaveDirLoadCardSet(t *testing.T) {
 		t.Fatalf("swapped files: %v", err)
 	}
 }
+
+func TestProcessDeclarationsOnHandBuiltSet(t *testing.T) {
+	cs, pin := initSet(t, func(o *IssueOptions) { o.ControlKeyID = 2 })
+	hand := &CardSet{Fiscal: cs.Fiscal, User: cs.User, Profile: cs.Profile}
+	next := cs.Options.Controls
+	next.SingleLimit = 7
+	if _, err := hand.ProcessDeclarations(next); err != nil {
+		t.Fatal(err)
+	}
+	rec, sw := do(t, cs.User, card.Command{INS: card.INSReadRecord, P1: 1, P2: 1<<3 | 4, Ne: 37})
+	wantSW(t, "READ RECORD", sw, card.SWOK)
+	if len(cs.User.st.file(1).Records) != 1 || rec[8] != 2 {
+		t.Fatalf("EF01 records %d, key id %d", len(cs.User.st.file(1).Records), rec[8])
+	}
+	_ = pin
+	_, sw = do(t, cs.Fiscal, prop(card.INSUpdateControls, rec[8:], 0))
+	wantSW(t, "UPDATE_CONTROLS", sw, card.SWOK)
+	if got := u32(readBinary(t, cs.Fiscal, 1, 23)[4:]); got != 7 {
+		t.Fatalf("single limit %d", got)
+	}
+}
