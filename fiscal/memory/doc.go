@@ -143,11 +143,29 @@
 //
 // # Verify and Repair
 //
-// Verify walks every segment and checks the headers, every CRC, the chain,
-// consecutive sequence numbers, batch boundaries, that every payload decodes
-// and passes its content rules, and that the order rules above hold (dates
-// never go backwards). It returns a Report whose Bad field (and the returned
-// error) names the first bad record: segment, offset, kind, sequence.
+// Verify (and Open, which runs the same checks) walks every segment and
+// checks the headers, every CRC, the chain, consecutive sequence numbers,
+// batch boundaries, that every payload decodes and passes its content rules,
+// and that the order rules above hold (dates never go backwards, keys are
+// unique). It returns a Report whose Bad field (and the returned error)
+// names the first bad record: segment, offset, kind, sequence. For speed,
+// invoices are by default only checked for their shape, date, type, number,
+// code, time of day and amounts; their text fields are decoded when an
+// invoice is read (which re-checks its frame CRC too). Options.DeepVerify
+// decodes every field of every invoice; examples/fmtool verify uses it.
+//
+// Verify detects any change of a single byte anywhere in a segment (tested
+// by flipping every byte of a small memory). Deleting whole trailing
+// segments, or rewriting a suffix with recomputed CRCs, is not detectable
+// from the files alone; that needs an external anchor (for example the
+// fiscal card's own counters), which the register holds.
+//
+// # Power-cut model
+//
+// FaultFS models a power cut as: writes reach storage in the order issued,
+// the cut write lands only partly (any prefix), and nothing after it lands.
+// It does not model a disk that loses data it acknowledged as synced, nor
+// reordering of unsynced writes within a file.
 //
 // # JSON Lines export
 //
