@@ -499,16 +499,29 @@ func (c *Calendar) WorkingTimeBetween(a, b time.Time) (time.Duration, error) {
 	return d, nil
 }
 
-// HolidaysOf returns the adjusted days of year in date order (its own
-// arrangement and the next year's December days), for display.
+// HolidaysOf returns the adjusted days that fall in year, in date order:
+// those of its own arrangement and, when loaded, the December days of the
+// next year's arrangement.
 func (c *Calendar) HolidaysOf(year int) ([]Adjustment, error) {
 	c.mu.RLock()
+	defer c.mu.RUnlock()
 	own, err := c.arrangement(year)
-	c.mu.RUnlock()
 	if err != nil {
 		return nil, err
 	}
-	out := append([]Adjustment(nil), own.Days...)
+	var out []Adjustment
+	for _, d := range own.Days {
+		if d.Date.Year == year {
+			out = append(out, d)
+		}
+	}
+	if next, err := c.arrangement(year + 1); err == nil {
+		for _, d := range next.Days {
+			if d.Date.Year == year {
+				out = append(out, d)
+			}
+		}
+	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Date.Before(out[j].Date) })
 	return out, nil
 }

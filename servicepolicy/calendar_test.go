@@ -303,3 +303,48 @@ func TestCalendarConcurrentUse(t *testing.T) {
 		<-done
 	}
 }
+
+// Every year lunar-go holds loads, validates and has a plausible number of
+// working days.
+func TestLunarSourceAllYears(t *testing.T) {
+	c := newCal(t)
+	for y := 2002; y <= 2027; y++ {
+		require.NoError(t, c.Load(y), "year %d", y)
+		d, err := c.WorkingTimeBetween(time.Date(y, 1, 1, 0, 0, 0, 0, cst), time.Date(y, 12, 31, 23, 59, 0, 0, cst))
+		require.NoError(t, err)
+		n := int(d / c.DayLength())
+		require.True(t, n >= 240 && n <= 254, "year %d: %d working days", y, n)
+		days, err := c.HolidaysOf(y)
+		require.NoError(t, err)
+		require.NotEmpty(t, days)
+		for i := 1; i < len(days); i++ {
+			require.True(t, days[i-1].Date.Before(days[i].Date), "year %d not in order", y)
+		}
+	}
+	// 2023's arrangement moved 2022-12-31 (a Saturday) off; it shows under 2022.
+	days, err := c.HolidaysOf(2022)
+	require.NoError(t, err)
+	require.Equal(t, Date{2022, 12, 31}, days[len(days)-1].Date)
+}
+
+func FuzzParseSpan(f *testing.F) {
+	for _, s := range []string{"30m", "1h30m", "5d", "1mo", "1y", "0", "", "-1d", "9999999999y"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		sp, err := ParseSpan(s)
+		if err != nil {
+			return
+		}
+		if sp.IsZero() {
+			return
+		}
+		if !sp.valid() {
+			t.Fatalf("%q parsed to invalid %+v", s, sp)
+		}
+		back, err := ParseSpan(sp.String())
+		if err != nil || back != sp {
+			t.Fatalf("%q -> %+v -> %q -> %+v, %v", s, sp, sp.String(), back, err)
+		}
+	})
+}
