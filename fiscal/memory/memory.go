@@ -708,31 +708,38 @@ func (m *Memory) LastInvoice(ctx context.Context) (Invoice, error) {
 }
 
 // EachInvoice calls fn for every invoice dated from..to (both included; a
-// zero bound is open), oldest first, and stops at the first error.
+// zero bound is open), oldest first, and stops at the first error. The
+// invoices are those stored when the call began; fn may call other methods
+// of m (no lock is held while it runs).
 func (m *Memory) EachInvoice(ctx context.Context, from, to fiscal.Date, fn func(Invoice) error) error {
 	m.mu.RLock()
-	defer m.mu.RUnlock()
 	if m.closed {
+		m.mu.RUnlock()
 		return ErrClosed
 	}
 	inv := m.st.invoices
-	lo := 0
+	lo, hi := 0, len(inv)
 	if !from.IsZero() {
 		f := packDate(from)
 		lo = sort.Search(len(inv), func(i int) bool { return inv[i].day >= f })
 	}
+	if !to.IsZero() {
+		t := packDate(to)
+		hi = sort.Search(len(inv), func(i int) bool { return inv[i].day > t })
+	}
+	// Index entries never change once stored, so this view stays valid
+	// after the lock is released, whatever is appended meanwhile.
+	view := inv[lo:max(lo, hi):max(lo, hi)]
+	m.mu.RUnlock()
 	rs := &readerSet{fs: m.fs}
 	defer rs.close()
-	for i := lo; i < len(inv); i++ {
-		if !to.IsZero() && inv[i].day > packDate(to) {
-			break
-		}
+	for i := range view {
 		if i%256 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
-		v, err := m.readInvoice(rs, inv[i])
+		v, err := m.readInvoice(rs, view[i])
 		if err != nil {
 			return err
 		}
