@@ -63,7 +63,8 @@ func (e *Evaluator) CallbackPlan(ix *Index, customer string, now time.Time) (Cal
 	if spacing.IsZero() {
 		return CallbackPlan{}, &FieldError{Problem: "policy " + e.p.Name + " has no phone-callback quota", Err: ErrInvalidPolicy}
 	}
-	p := CallbackPlan{Customer: cu.ID, Unit: cu.Unit, Installed: cu.Installed}
+	installed := ix.installed[cu.ID]
+	p := CallbackPlan{Customer: cu.ID, Unit: cu.Unit, Installed: installed}
 	for _, ev := range ix.callbacks[cu.ID] {
 		if ev.Kind == EvCallbackOnSite {
 			p.OnSite = append(p.OnSite, ev.At)
@@ -71,12 +72,12 @@ func (e *Evaluator) CallbackPlan(ix *Index, customer string, now time.Time) (Cal
 			p.Phone = append(p.Phone, ev.At)
 		}
 	}
-	if cu.Installed.IsZero() {
+	if installed.IsZero() {
 		return p, nil
 	}
-	prev, allowed := cu.Installed, first
+	prev, allowed := installed, first
 	for _, at := range p.Phone {
-		if at.Before(cu.Installed) {
+		if at.Before(installed) {
 			continue
 		}
 		due, _ := apply(nil, CalendarClock, prev, allowed)

@@ -84,6 +84,18 @@
 // A10) before a dispatch.
 // [Evaluator.EvaluateTicket] streams one ticket at a time for large volumes.
 //
+// # Records file format
+//
+// [ParseDataset] reads records as JSON with the field names of [Dataset] and
+// the types it holds: times in RFC 3339 with their offset
+// ("2026-11-02T09:10:00+08:00"), dates as "YYYY-MM-DD", spans as above.
+// A ticket is a list of events ({"kind": "arrived", "at": ..., "technician":
+// "T01"}); "opened" is required and no event may precede it. Unknown fields,
+// unknown references (a ticket's customer, a dispatch's technician) and
+// duplicate IDs are errors naming the field, such as
+// "tickets[3].events[1].kind". A customer's first installation is its
+// Installed time, or else the earliest installation of its machines.
+//
 // # Reports
 //
 // [Evaluator.Summarize] counts findings per unit and commitment for a period

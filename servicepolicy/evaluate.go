@@ -85,6 +85,7 @@ type Index struct {
 	callbacks   map[string][]Event // customer → callbacks as events, in time order
 	fiscalCards map[string]int
 	userCards   map[string]int
+	installed   map[string]time.Time // customer → first installation
 }
 
 // NewIndex indexes d.
@@ -97,6 +98,7 @@ func NewIndex(d *Dataset) *Index {
 		callbacks:   make(map[string][]Event),
 		fiscalCards: make(map[string]int),
 		userCards:   make(map[string]int),
+		installed:   make(map[string]time.Time),
 	}
 	for i := range d.Units {
 		ix.units[d.Units[i].ID] = &d.Units[i]
@@ -105,6 +107,19 @@ func NewIndex(d *Dataset) *Index {
 		ix.customers[d.Customers[i].ID] = &d.Customers[i]
 		if uc := d.Customers[i].UserCard; uc != "" {
 			ix.userCards[uc]++
+		}
+	}
+	for i := range d.Customers {
+		if c := &d.Customers[i]; !c.Installed.IsZero() {
+			ix.installed[c.ID] = c.Installed
+		}
+	}
+	for i := range d.Machines {
+		m := &d.Machines[i]
+		if first, ok := ix.installed[m.Customer]; !m.Installed.IsZero() && (!ok || m.Installed.Before(first)) {
+			if c, known := ix.customers[m.Customer]; !known || c.Installed.IsZero() {
+				ix.installed[m.Customer] = m.Installed
+			}
 		}
 	}
 	for i := range d.Machines {
@@ -131,6 +146,13 @@ func NewIndex(d *Dataset) *Index {
 
 // Customer returns the customer with the given ID.
 func (ix *Index) Customer(id string) (*Customer, bool) { c, ok := ix.customers[id]; return c, ok }
+
+// FirstInstalled returns the customer's first installation: Customer.Installed
+// when set, else the earliest installation among the customer's machines.
+func (ix *Index) FirstInstalled(customer string) (time.Time, bool) {
+	t, ok := ix.installed[customer]
+	return t, ok
+}
 
 // Machine returns the machine with the given serial number.
 func (ix *Index) Machine(serial string) (*Machine, bool) { m, ok := ix.machines[serial]; return m, ok }
@@ -589,8 +611,8 @@ func (e *Evaluator) evalMachine(ix *Index, m *Machine, now time.Time, dst []Find
 func (e *Evaluator) evalCustomer(ix *Index, cu *Customer, now time.Time, dst []Finding) ([]Finding, error) {
 	base := Finding{Subject: SubjectCustomer, Record: cu.ID, Unit: cu.Unit, Customer: cu.ID}
 	evs := ix.callbacks[cu.ID]
-	if !cu.Installed.IsZero() {
-		evs = append([]Event{{Kind: EvInstalled, At: cu.Installed}}, evs...)
+	if inst, ok := ix.installed[cu.ID]; ok {
+		evs = append([]Event{{Kind: EvInstalled, At: inst}}, evs...)
 	}
 	for _, c := range e.by[SubjectCustomer] {
 		switch c.Kind {

@@ -351,3 +351,20 @@ func TestEvaluateYearNotCovered(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, ev.Findings)
 }
+
+func TestFirstInstallationFromMachines(t *testing.T) {
+	d := fixture()
+	d.Customers = append(d.Customers, Customer{ID: "fresh", Unit: "P1", Zone: ZoneUrban, UserCard: "F"})
+	d.Machines = append(d.Machines,
+		Machine{Serial: "F-2", Customer: "fresh", Paid: at("2026-10-01 10:00"), Installed: at("2026-10-20 10:00")},
+		Machine{Serial: "F-1", Customer: "fresh", Paid: at("2026-09-01 10:00"), Installed: at("2026-09-03 10:00")})
+	ix := NewIndex(d)
+	got, ok := ix.FirstInstalled("fresh")
+	require.True(t, ok)
+	require.Equal(t, at("2026-09-03 10:00"), got)
+	got, _ = ix.FirstInstalled("urban")
+	require.Equal(t, at("2024-03-01 10:00"), got, "the customer's own date wins")
+	fs := findings(t, d, "2026-11-01 00:00")
+	require.Equal(t, Breached, fs["A7/fresh"][0].State, "no callback within a month of 3 September")
+	require.Equal(t, at("2026-10-03 10:00"), fs["A7/fresh"][0].Due)
+}

@@ -30,7 +30,7 @@ type Customer struct {
 	Unit  string `json:"unit"` // the one service point serving it (V11)
 	Zone  Zone   `json:"zone"`
 	// Installed is the first installation of a register for this customer;
-	// zero if none yet.
+	// when zero, the earliest Machine.Installed of its machines is used.
 	Installed time.Time `json:"installed,omitzero"`
 	// UserCard is the customer's user card number (one per taxpayer, V10).
 	UserCard string `json:"user_card,omitempty"`
