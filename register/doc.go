@@ -37,6 +37,27 @@
 //     closes today too.
 //   - Clock: Config.Clock is injectable; a date before the newest fiscal
 //     record is refused (ErrClockBackwards).
+//   - Declaration (Declare, 申报) in four modes: normal (end ≤ yesterday),
+//     stop (停机, through today), natural month (end of last month) and
+//     re-declare (the last declaration written to the user card again).
+//     The period starts at the initialisation date or the previous end + 1;
+//     the end is clipped to 开票截止日期 and to the day before the lock. The
+//     daily close runs first; the data are the sums of the signed daily
+//     records; DECLARE_DUTY, the record with MAC1 and signature into fiscal
+//     memory, DATA_COLLECT to the user card. Refused while the user card
+//     holds an unprocessed declaration (ErrDeclarationPending, 0x45).
+//   - Control update (UpdateControls, 税控更新): new deadline and limits from
+//     the user card's EF01 through UPDATE_CONTROLS; the controls in force
+//     are always the fiscal card's EF01, read at start-up. The period
+//     totals that the cumulative limits are checked against are those of
+//     the invoices after the last declared day, so "this period ← next"
+//     happens at the declaration.
+//   - Reports (text preview and GB18030 printer bytes through
+//     register/print): daily summary, period summary for any range
+//     (recomputed from the invoices and cross-checked against the signed
+//     daily records; a mismatch is reported), used-roll summary, void-invoice
+//     register (作废发票登记簿), declarations, security log and the device
+//     history (factory, initialisations, declarations, security events).
 //
 // # Card and storage budget per invoice
 //

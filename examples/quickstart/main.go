@@ -8,8 +8,10 @@
 // card, TEST crypto profile), writes the machine's factory data, runs the
 // fiscal initialisation, distributes and loads an invoice roll, then
 // simulates two business days: normal invoices, a return (退票) and a void
-// (废票) on the first, more sales on the second, with the daily closes. It
-// prints every invoice and the daily reports. Run it again on the same DIR
+// (废票) on the first, more sales on the second, with the daily closes; on
+// the third morning it declares the two days to the user card, lets the
+// (emulated) tax office process the declaration and runs the control
+// update. It prints every invoice, the daily reports and the period report. Run it again on the same DIR
 // and it recovers the state and continues on the following days; the fiscal
 // memory in DIR can be inspected with `go run ./examples/fmtool export DIR`.
 package main
@@ -153,7 +155,7 @@ func run(ctx context.Context, out io.Writer, dir string, cols int) error {
 		return err
 	}
 	defer mem.Close()
-	// Continue after the last fiscal record: each run simulates two new days.
+	// Continue after the last fiscal record: each run simulates new days.
 	start := today
 	if last, ok := mem.LastDaily(); ok && !last.Record.Date.Before(start) {
 		start = last.Record.Date.AddDays(1)
@@ -275,6 +277,40 @@ func run(ctx context.Context, out io.Writer, dir string, cols int) error {
 		fmt.Fprintln(out)
 		fmt.Fprint(out, doc.Preview())
 	}
+
+	// Day 3, morning: declare days 1-2 (申报) to the user card, have the
+	// tax office process it (what the taxpayer does at the office), and
+	// load the new controls (税控更新).
+	day3 := day2.AddDays(1)
+	clock.startDay(day3)
+	fmt.Fprintf(out, "\n===== %v: declaration and control update =====\n", day3)
+	decl, err := dev.Declare(ctx, register.DeclareRequest{Mode: register.DeclareNormal})
+	if err != nil {
+		return fmt.Errorf("declaration: %w", err)
+	}
+	fmt.Fprintf(out, "declared %v..%v: %d normal (%s yuan), %d returns (%s yuan), %d voids; fiscal card status %02X\n",
+		decl.Data.Start, decl.Data.End, decl.Data.NormalCount, decl.Data.Normal.Sum(), decl.Data.ReturnCount,
+		decl.Data.Return.Sum(), decl.Data.VoidCount, decl.Response.Status)
+	ctl := dev.Status().Controls
+	ctl.Deadline = ctl.Deadline.AddDays(31)
+	if _, err := cs.ProcessDeclarations(ctl); err != nil {
+		return fmt.Errorf("tax office: %w", err)
+	}
+	if err := cs.User.SaveFile(cards.path("user")); err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "tax office: declaration processed, new controls written to the user card")
+	newCtl, err := dev.UpdateControls(ctx)
+	if err != nil {
+		return fmt.Errorf("control update: %w", err)
+	}
+	fmt.Fprintf(out, "control update: deadline now %v\n", newCtl.Deadline)
+	doc, err := dev.PrintPeriodReport(ctx, decl.Data.Start, decl.Data.End, cols)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out)
+	fmt.Fprint(out, doc.Preview())
 
 	st = dev.Status()
 	rep, err := mem.Verify(ctx)

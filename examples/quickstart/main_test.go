@@ -25,7 +25,7 @@ func TestRunTwice(t *testing.T) {
 		if i == 1 && !strings.Contains(out.String(), "recovered register") {
 			t.Fatalf("second run did not recover:\n%s", out.String())
 		}
-		for _, want := range []string{"【退票】", "【作废】", "日汇总", "税控码：", "verify: ok=true"} {
+		for _, want := range []string{"【退票】", "【作废】", "日汇总", "时段汇总", "control update", "税控码：", "verify: ok=true"} {
 			if !strings.Contains(out.String(), want) {
 				t.Fatalf("run %d output lacks %q", i+1, want)
 			}
@@ -50,5 +50,8 @@ func TestRunTwice(t *testing.T) {
 	}
 	if n := len(m.Dailies(fiscal.Date{}, fiscal.Date{})); n != 4 {
 		t.Fatalf("%d daily records, want 4", n)
+	}
+	if n := len(m.Declarations(fiscal.Date{}, fiscal.Date{})); n != 2 {
+		t.Fatalf("%d declarations, want 2", n)
 	}
 }
