@@ -483,6 +483,10 @@ func (e *Evaluator) deadline(c *Commitment, base Finding, evs []Event, zone Zone
 		}
 		return f, nil
 	}
+	if start.At.After(now) {
+		f.State, f.Why = NotApplicable, string(c.Start)+" at "+stamp(start.At)+" is after the evaluation time"
+		return f, nil
+	}
 	f.Start = start.At
 	clock := c.clock()
 	var err error
@@ -499,6 +503,9 @@ func (e *Evaluator) deadline(c *Commitment, base Finding, evs []Event, zone Zone
 		return f, nil
 	}
 	stop, stopped := firstOf(evs, c.Stop)
+	if stopped && stop.At.After(now) {
+		stopped = false // not yet happened at the evaluation time
+	}
 	if stopped {
 		f.Stop = stop.At
 	}
@@ -513,6 +520,9 @@ func (e *Evaluator) deadline(c *Commitment, base Finding, evs []Event, zone Zone
 		return humanDuration(to.Sub(start.At).Round(time.Minute))
 	}
 	switch {
+	case stopped && stop.At.Before(start.At):
+		f.State = Met
+		f.Why = string(stop.Kind) + " at " + stamp(stop.At) + ", before " + string(c.Start)
 	case stopped && !stop.At.After(f.Due):
 		f.State = Met
 		f.Why = string(stop.Kind) + " " + elapsed(stop.At) + " after " + string(c.Start) + " (limit " + c.Limit.String() + ")"
@@ -658,7 +668,7 @@ func (e *Evaluator) quota(c *Commitment, base Finding, evs []Event, zone Zone, n
 		}
 		n := 0
 		for _, ev := range evs {
-			if ev.Kind == c.Of && !ev.At.Before(ps) && ev.At.Before(pe) {
+			if ev.Kind == c.Of && !ev.At.Before(ps) && ev.At.Before(pe) && !ev.At.After(now) {
 				n++
 			}
 		}

@@ -368,3 +368,17 @@ func TestFirstInstallationFromMachines(t *testing.T) {
 	require.Equal(t, Breached, fs["A7/fresh"][0].State, "no callback within a month of 3 September")
 	require.Equal(t, at("2026-10-03 10:00"), fs["A7/fresh"][0].Due)
 }
+
+func TestEvaluationTimeIgnoresLaterEvents(t *testing.T) {
+	k := Ticket{ID: "K1", Unit: "P1", Customer: "urban", Events: evs(EvOpened, "2026-11-02 10:00", EvArrived, "2026-11-02 10:25", EvCarriedIn, "2026-11-02 11:00", EvLoanerOut, "2026-11-02 10:50")}
+	// At 10:20 the technician has not arrived yet: V2 is pending, not met.
+	fs := evalOne(t, k, "2026-11-02 10:20")
+	require.Equal(t, Pending, fs["V2"].State, fs["V2"].Why)
+	require.True(t, fs["V2"].Stop.IsZero())
+	require.Equal(t, NotApplicable, fs["V7"].State, "carried in after the evaluation time")
+	// Later, the loaner handed over before the machine left counts as met.
+	fs = evalOne(t, k, "2026-11-03 00:00")
+	require.Equal(t, Met, fs["V2"].State)
+	require.Equal(t, Met, fs["V7"].State, fs["V7"].Why)
+	require.Contains(t, fs["V7"].Why, "before carried-in")
+}
