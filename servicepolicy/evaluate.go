@@ -161,7 +161,13 @@ func (ix *Index) Machine(serial string) (*Machine, bool) { m, ok := ix.machines[
 type Evaluator struct {
 	p   Policy
 	cal *Calendar
-	by  map[Subject][]*Commitment
+	by  map[Subject][]*rule
+}
+
+// rule is a commitment with the texts its reasons repeat, built once.
+type rule struct {
+	*Commitment
+	limitText, targetText, stopText string
 }
 
 // NewEvaluator validates p and returns an Evaluator. A nil cal means a
@@ -176,10 +182,11 @@ func NewEvaluator(p Policy, cal *Calendar) (*Evaluator, error) {
 			return nil, err
 		}
 	}
-	e := &Evaluator{p: Combine(p.Name, p), cal: cal, by: make(map[Subject][]*Commitment)}
+	e := &Evaluator{p: Combine(p.Name, p), cal: cal, by: make(map[Subject][]*rule)}
 	for i := range e.p.Commitments {
 		c := &e.p.Commitments[i]
-		e.by[c.Subject] = append(e.by[c.Subject], c)
+		e.by[c.Subject] = append(e.by[c.Subject], &rule{Commitment: c,
+			limitText: c.Limit.String(), targetText: c.Target.String(), stopText: kindsText(c.Stop)})
 	}
 	return e, nil
 }
@@ -446,7 +453,7 @@ func kindsText(ks []EventKind) string {
 func stamp(t time.Time) string { return t.In(cst).Format("2006-01-02 15:04") }
 
 // deadline evaluates a Deadline commitment on a record's events.
-func (e *Evaluator) deadline(c *Commitment, base Finding, evs []Event, zone Zone, now time.Time) (Finding, error) {
+func (e *Evaluator) deadline(c *rule, base Finding, evs []Event, zone Zone, now time.Time) (Finding, error) {
 	f := base
 	f.Commitment, f.Level = c.ID, c.Level
 	if len(c.Zones) > 0 && !slices.Contains(c.Zones, zone) {
@@ -525,19 +532,19 @@ func (e *Evaluator) deadline(c *Commitment, base Finding, evs []Event, zone Zone
 		f.Why = string(stop.Kind) + " at " + stamp(stop.At) + ", before " + string(c.Start)
 	case stopped && !stop.At.After(f.Due):
 		f.State = Met
-		f.Why = string(stop.Kind) + " " + elapsed(stop.At) + " after " + string(c.Start) + " (limit " + c.Limit.String() + ")"
+		f.Why = string(stop.Kind) + " " + elapsed(stop.At) + " after " + string(c.Start) + " (limit " + c.limitText + ")"
 		if !f.Target.IsZero() && stop.At.After(f.Target) {
 			f.OverTarget = true
-			f.Why += "; target " + c.Target.String() + " missed"
+			f.Why += "; target " + c.targetText + " missed"
 		}
 	case stopped:
 		f.State = Breached
-		f.Why = string(stop.Kind) + " " + elapsed(stop.At) + " after " + string(c.Start) + ", due " + stamp(f.Due) + " (limit " + c.Limit.String() + ")"
+		f.Why = string(stop.Kind) + " " + elapsed(stop.At) + " after " + string(c.Start) + ", due " + stamp(f.Due) + " (limit " + c.limitText + ")"
 	case now.Before(f.Due):
-		f.State, f.Why = Pending, "no "+kindsText(c.Stop)+" yet; due "+stamp(f.Due)
+		f.State, f.Why = Pending, "no "+c.stopText+" yet; due "+stamp(f.Due)
 	default:
 		f.State = Breached
-		f.Why = "no " + kindsText(c.Stop) + " by " + stamp(f.Due) + " (limit " + c.Limit.String() + "); " + elapsed(now) + " since " + string(c.Start)
+		f.Why = "no " + c.stopText + " by " + stamp(f.Due) + " (limit " + c.limitText + "); " + elapsed(now) + " since " + string(c.Start)
 	}
 	if len(f.Exceptions) > 0 && f.State == Breached {
 		f.Why += "; exception recorded (does not pause the clock)"
@@ -644,7 +651,7 @@ func (e *Evaluator) evalCustomer(ix *Index, cu *Customer, now time.Time, dst []F
 
 // quota evaluates a Quota commitment: one finding per period that has
 // started by now.
-func (e *Evaluator) quota(c *Commitment, base Finding, evs []Event, zone Zone, now time.Time, dst []Finding) ([]Finding, error) {
+func (e *Evaluator) quota(c *rule, base Finding, evs []Event, zone Zone, now time.Time, dst []Finding) ([]Finding, error) {
 	base.Commitment, base.Level = c.ID, c.Level
 	if len(c.Zones) > 0 && !slices.Contains(c.Zones, zone) {
 		return dst, nil
