@@ -33,6 +33,9 @@ func FuzzSegment(f *testing.F) {
 		fsys.SetBytes(segmentName(1), data)
 		deep := &Options{DeepVerify: true}
 		rep, verr := Verify(ctx, fsys, deep)
+		if _, qerr := Verify(ctx, fsys, nil); verr == nil && qerr != nil {
+			t.Fatalf("deep verify passes, quick verify says %v", qerr)
+		}
 		m, oerr := Open(ctx, fsys, deep)
 		if (verr == nil) != (oerr == nil) {
 			t.Fatalf("Verify says %v, Open says %v", verr, oerr)
@@ -78,6 +81,18 @@ func FuzzDecodeRecord(f *testing.F) {
 	f.Add(uint8(200), []byte{1, 2, 3})
 	f.Fuzz(func(t *testing.T, kind uint8, payload []byte) {
 		r, err := decodeRecord(Kind(kind), payload)
+		if Kind(kind) == KindInvoice {
+			// Open's quick path must accept whatever the full decoder
+			// accepts, and read the same key fields.
+			h, perr := peekInvoice(payload)
+			if err == nil {
+				v := r.value.(Invoice)
+				if perr != nil || h.Detail.Date != v.Detail.Date || h.Detail.Number != v.Detail.Number ||
+					h.Code != v.Code || h.Detail.Type != v.Detail.Type || h.Detail.Total != v.Detail.Total {
+					t.Fatalf("peek %v disagrees with decode: %+v / %+v", perr, h.Detail, v.Detail)
+				}
+			}
+		}
 		if err != nil {
 			return
 		}

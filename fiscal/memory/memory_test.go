@@ -854,3 +854,45 @@ func TestEachInvoiceCallbackMayWrite(t *testing.T) {
 		t.Errorf("seen %d, stored %d", seen, m.InvoiceCount())
 	}
 }
+
+// TestExportFieldNames pins the field names of every kind of export line to
+// the list documented in doc.go.
+func TestExportFieldNames(t *testing.T) {
+	want := map[string]string{
+		"machine":     "hardware kind number produced seq software",
+		"init":        "app_start app_valid deadline detail_mode fiscal_card init_date kind return_limit seq single_limit tax_id tax_items taxpayer_name taxpayer_number total_limit user_card",
+		"invoice":     "code date drawer fiscal_code kind lines number original payer seq tax time total type",
+		"daily":       "date kind normal_count return_count seq signature tax void_count",
+		"declaration": "card_total_return card_total_valid date end kind mac1 normal_count return_count seq signature start status tax void_count",
+		"roll":        "code end kind loaded seq start",
+		"roll_usage":  "code end first kind last normal normal_count return return_count seq start void_count",
+		"pin":         "kind seq",
+		"intent":      "id kind op payload seq",
+		"intent_done": "id kind seq",
+		"security":    "event kind seq text time",
+	}
+	fsys := NewMemFS()
+	m := mustOpen(t, fsys, nil)
+	fillSmall(t, m)
+	var buf bytes.Buffer
+	must(t, m.Export(ctx, &buf))
+	m.Close()
+	seen := map[string]bool{}
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var o map[string]any
+		must(t, json.Unmarshal([]byte(l), &o))
+		keys := make([]string, 0, len(o))
+		for k := range o {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		k := o["kind"].(string)
+		seen[k] = true
+		if got := strings.Join(keys, " "); got != want[k] {
+			t.Errorf("%s fields:\n got %s\nwant %s", k, got, want[k])
+		}
+	}
+	if len(seen) != len(want) {
+		t.Errorf("kinds exported: %v", seen)
+	}
+}
