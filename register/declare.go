@@ -282,7 +282,7 @@ func (d *Device) finishUpdate(ctx context.Context, op string, id uint64) error {
 		return err
 	}
 	c := d.ctl
-	ev := memory.SecurityEvent{Time: d.clock(), Type: memory.SecOther, Text: fmt.Sprintf(
+	ev := memory.SecurityEvent{Time: d.now(), Type: memory.SecOther, Text: fmt.Sprintf(
 		"control update: deadline %v, single limit %s, cumulative limit %s, return limit %s", c.Deadline, c.SingleLimit, c.TotalLimit, c.ReturnLimit)}
 	if err := d.mem.Commit(ctx, new(memory.Batch).LogSecurity(ev).EndIntent(id)); err != nil {
 		return memErr(op, err)
@@ -292,7 +292,7 @@ func (d *Device) finishUpdate(ctx context.Context, op string, id uint64) error {
 
 // security writes a security-log event, logging a failure.
 func (d *Device) security(ctx context.Context, typ memory.SecurityType, text string) {
-	ev := memory.SecurityEvent{Time: d.clock().Truncate(time.Second), Type: typ, Text: truncate(text, memory.MaxSecText)}
+	ev := memory.SecurityEvent{Time: d.now().Truncate(time.Second), Type: typ, Text: truncate(text, memory.MaxSecText)}
 	if err := d.mem.LogSecurity(ctx, ev); err != nil {
 		d.log.Warn("register: security log", "err", err)
 	}

@@ -57,6 +57,8 @@ type Device struct {
 	obs    func(card.Exchange)
 	closed bool
 
+	clockAdj time.Duration // set by a clock inspection (check type 3)
+
 	// state rebuilt from fiscal memory at Open and kept current
 	machine    memory.Machine
 	hasMachine bool
@@ -161,6 +163,7 @@ func (d *Device) load(ctx context.Context) error {
 			}
 		}
 	}
+	d.clockAdj = clockOffset(m.SecurityEvents())
 	d.queue, d.queueID, d.nextID = nil, 0, 1
 	for _, in := range m.OpenIntents() {
 		if in.ID >= d.nextID {
@@ -281,7 +284,7 @@ func (d *Device) refreshControls(ctx context.Context) error {
 // today returns the clock's date, refusing a date before the newest fiscal
 // record.
 func (d *Device) today() (fiscal.Date, error) {
-	t := fiscal.DateOf(d.clock())
+	t := fiscal.DateOf(d.now())
 	if !d.lastDate.IsZero() && t.Before(d.lastDate) {
 		return t, newErr("clock", ErrClockBackwards, nil, "clock shows %v, last fiscal record is dated %v", t, d.lastDate)
 	}
@@ -381,7 +384,7 @@ func (d *Device) verifyPIN(ctx context.Context, op string, b *memory.Batch) erro
 		e := d.fiscalErr(op, err)
 		if errors.Is(e, ErrPINOutOfStep) {
 			d.pinBad = e
-			ev := memory.SecurityEvent{Time: d.clock(), Type: memory.SecPINError, Text: pinLatchText(d.pin)}
+			ev := memory.SecurityEvent{Time: d.now(), Type: memory.SecPINError, Text: pinLatchText(d.pin)}
 			if lerr := d.mem.LogSecurity(ctx, ev); lerr != nil {
 				d.log.Warn("register: logging PIN rejection failed", "err", lerr)
 			}
@@ -452,7 +455,7 @@ func (d *Device) lockDate() fiscal.Date {
 func (d *Device) Status() Status {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	today := fiscal.DateOf(d.clock())
+	today := fiscal.DateOf(d.now())
 	s := Status{
 		Machine: d.machine.Number, HasFactory: d.hasMachine, Initialised: d.hasApp, Today: today,
 		Waiting: len(d.queue), LastDaily: d.lastDaily, PeriodStart: d.period,

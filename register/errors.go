@@ -119,6 +119,11 @@ var ErrNothingToDeclare = errors.New("register: nothing to declare")
 // before a declared end (project code 0x8B).
 var ErrStopped = errors.New("register: today is inside a declared period")
 
+// ErrIllegalCheckCard means the check card is not usable: not a check
+// card, expired, for another taxpayer, or it failed the authentication
+// exchange with the fiscal card (project code 0x8C).
+var ErrIllegalCheckCard = errors.New("register: illegal check card")
+
 var codes = map[error]byte{
 	ErrNoUserCard: 0x04, ErrNoFiscalCard: 0x05, ErrFiscalCardRead: 0x07, ErrUserCardRead: 0x08,
 	ErrFiscalCardWrite: 0x0A, ErrUserCardWrite: 0x0B, ErrIllegalFiscalCard: 0x0D, ErrIllegalUserCard: 0x0E,
@@ -128,7 +133,7 @@ var codes = map[error]byte{
 	ErrNoInvoices: 0x80, ErrLocked: 0x81, ErrAlreadyInitialised: 0x82, ErrClockBackwards: 0x83,
 	ErrBadRequest: 0x84, ErrNotFound: 0x85, ErrNotReturnable: 0x86, ErrNoFactoryData: 0x87,
 	ErrRecoveryPending: 0x88, ErrClosed: 0x89, ErrDeclarationPending: 0x45, ErrNothingToDeclare: 0x8A,
-	ErrStopped: 0x8B,
+	ErrStopped: 0x8B, ErrIllegalCheckCard: 0x8C,
 }
 
 // Code returns the 税控器 error code of a sentinel of this package, or 0xFF

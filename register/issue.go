@@ -214,7 +214,7 @@ func (d *Device) buildNormal(op string, req InvoiceRequest) (Invoice, error) {
 
 // issueOne numbers, dates and fiscalises one invoice.
 func (d *Device) issueOne(ctx context.Context, op string, today fiscal.Date, v Invoice) (Invoice, error) {
-	now := d.clock()
+	now := d.now()
 	v.Detail.Date = today
 	v.Detail.Number = d.next
 	v.Code = d.roll.Code

@@ -51,7 +51,7 @@ func (d *Device) recover(ctx context.Context) error {
 }
 
 func (d *Device) powerLoss(ctx context.Context, text string) {
-	ev := memory.SecurityEvent{Time: d.clock(), Type: memory.SecPowerLoss, Text: text}
+	ev := memory.SecurityEvent{Time: d.now(), Type: memory.SecPowerLoss, Text: text}
 	if err := d.mem.LogSecurity(ctx, ev); err != nil {
 		d.log.Warn("register: security log", "err", err)
 	}
@@ -167,7 +167,7 @@ func (d *Device) recoverOne(ctx context.Context, in memory.Intent) error {
 			if status == 0 {
 				resp.TotalValid, resp.TotalReturn = decl.Normal.Sum(), decl.Return.Sum()
 			}
-			rec := Declaration{Date: fiscal.DateOf(d.clock()), Data: decl, Response: resp}
+			rec := Declaration{Date: fiscal.DateOf(d.now()), Data: decl, Response: resp}
 			if err := d.commitDeclaration(ctx, op, rec); err != nil {
 				return err
 			}

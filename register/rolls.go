@@ -229,7 +229,7 @@ func (d *Device) commitLoad(ctx context.Context, op string, id uint64, r fiscal.
 			q = append(q, w)
 		}
 	}
-	b := new(memory.Batch).AddRollLoad(memory.RollLoad{Roll: r.Roll, Loaded: d.clock()}).EndIntent(id)
+	b := new(memory.Batch).AddRollLoad(memory.RollLoad{Roll: r.Roll, Loaded: d.now()}).EndIntent(id)
 	qid, err := d.setQueue(b, q)
 	if err != nil {
 		return newErr(op, ErrMemory, err, "")
@@ -239,7 +239,7 @@ func (d *Device) commitLoad(ctx context.Context, op string, id uint64, r fiscal.
 	}
 	d.queue, d.queueID = q, qid
 	d.roll, d.hasRoll, d.next = r.Roll, true, r.Roll.Start
-	if t := fiscal.DateOf(d.clock()); t.After(d.lastDate) {
+	if t := fiscal.DateOf(d.now()); t.After(d.lastDate) {
 		d.lastDate = t
 	}
 	return nil
