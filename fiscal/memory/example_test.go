@@ -63,3 +63,38 @@ func Example() {
 	// open intents: 0
 	// verify: 4 records, ok: true <nil>
 }
+
+// A power cut in the middle of a write leaves a torn tail: Open refuses it
+// with ErrTornTail, Repair truncates it (keeping a copy of the segment), and
+// everything committed before it is there.
+func ExampleRepair() {
+	ctx := context.Background()
+	disk := memory.NewMemFS()
+	m, _ := memory.Open(ctx, disk, nil)
+	_ = m.SetPIN(ctx, memory.PIN{1})
+	m.Close()
+
+	// Cut the power in the middle of the next write (10 bytes of it land).
+	faulty := &memory.FaultFS{FS: disk, CutAt: 1, Keep: 10}
+	m, _ = memory.Open(ctx, faulty, nil)
+	err := m.SetPIN(ctx, memory.PIN{2})
+	fmt.Println("write:", errors.Is(err, memory.ErrPowerCut))
+
+	// Restart on the same disk.
+	_, err = memory.Open(ctx, disk, nil)
+	fmt.Println("open:", errors.Is(err, memory.ErrTornTail))
+	rep, err := memory.Repair(ctx, disk, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("copy kept as", rep.CopiedTo)
+	m, _ = memory.Open(ctx, disk, nil)
+	pin, _ := m.PIN()
+	fmt.Println("PIN after restart:", pin[0])
+	// Output:
+	// write: true
+	// open: true
+	// copy kept as 00000001.seg.torn-1
+	// PIN after restart: 1
+}

@@ -344,71 +344,69 @@ func (m *Memory) Commit(ctx context.Context, b *Batch) error {
 	return nil
 }
 
-func (m *Memory) commit1(ctx context.Context, b *Batch) error { return m.Commit(ctx, b) }
-
 // AddInvoice stores one invoice.
 func (m *Memory) AddInvoice(ctx context.Context, v Invoice) error {
-	return m.commit1(ctx, new(Batch).AddInvoice(v))
+	return m.Commit(ctx, new(Batch).AddInvoice(v))
 }
 
 // AddDaily stores one daily record; its date must be after the last one's.
 func (m *Memory) AddDaily(ctx context.Context, v Daily) error {
-	return m.commit1(ctx, new(Batch).AddDaily(v))
+	return m.Commit(ctx, new(Batch).AddDaily(v))
 }
 
 // AddDeclaration stores one declaration; its period must start after the
 // previous one's end.
 func (m *Memory) AddDeclaration(ctx context.Context, v Declaration) error {
-	return m.commit1(ctx, new(Batch).AddDeclaration(v))
+	return m.Commit(ctx, new(Batch).AddDeclaration(v))
 }
 
 // AddRollLoad stores a roll load record.
 func (m *Memory) AddRollLoad(ctx context.Context, v RollLoad) error {
-	return m.commit1(ctx, new(Batch).AddRollLoad(v))
+	return m.Commit(ctx, new(Batch).AddRollLoad(v))
 }
 
 // AddRollUsage stores a used-roll summary.
 func (m *Memory) AddRollUsage(ctx context.Context, v RollUsage) error {
-	return m.commit1(ctx, new(Batch).AddRollUsage(v))
+	return m.Commit(ctx, new(Batch).AddRollUsage(v))
 }
 
 // SetPIN durably replaces the rolling fiscal PIN.
 func (m *Memory) SetPIN(ctx context.Context, p PIN) error {
-	return m.commit1(ctx, new(Batch).SetPIN(p))
+	return m.Commit(ctx, new(Batch).SetPIN(p))
 }
 
 // BeginIntent durably opens an operation intent.
 func (m *Memory) BeginIntent(ctx context.Context, in Intent) error {
-	return m.commit1(ctx, new(Batch).BeginIntent(in))
+	return m.Commit(ctx, new(Batch).BeginIntent(in))
 }
 
 // EndIntent durably marks an open intent done.
 func (m *Memory) EndIntent(ctx context.Context, id uint64) error {
-	return m.commit1(ctx, new(Batch).EndIntent(id))
+	return m.Commit(ctx, new(Batch).EndIntent(id))
 }
 
 // LogSecurity stores a security log event.
 func (m *Memory) LogSecurity(ctx context.Context, e SecurityEvent) error {
-	return m.commit1(ctx, new(Batch).LogSecurity(e))
+	return m.Commit(ctx, new(Batch).LogSecurity(e))
 }
 
 // SetMachine stores the machine identity; a second call fails with
 // ErrWriteOnce.
 func (m *Memory) SetMachine(ctx context.Context, v Machine) error {
-	return m.commit1(ctx, new(Batch).SetMachine(v))
+	return m.Commit(ctx, new(Batch).SetMachine(v))
 }
 
 // Initialise stores the first application record; a second call fails
 // with ErrWriteOnce (use ChangeOwner).
 func (m *Memory) Initialise(ctx context.Context, a Application) error {
-	return m.commit1(ctx, new(Batch).Initialise(a))
+	return m.Commit(ctx, new(Batch).Initialise(a))
 }
 
 // ChangeOwner stores a new application record after a change of owner
 // (停机过户). The previous records stay in ApplicationHistory. It fails with
 // ErrNotInitialised if there is no application yet.
 func (m *Memory) ChangeOwner(ctx context.Context, a Application) error {
-	return m.commit1(ctx, new(Batch).ChangeOwner(a))
+	return m.Commit(ctx, new(Batch).ChangeOwner(a))
 }
 
 // CheckCapacity returns a *FullError (matching ErrFull) if n more records

@@ -896,3 +896,46 @@ func TestExportFieldNames(t *testing.T) {
 		t.Errorf("kinds exported: %v", seen)
 	}
 }
+
+func TestConcurrentUse(t *testing.T) {
+	m := mustOpen(t, NewMemFS(), nil)
+	defer m.Close()
+	fillSmall(t, m)
+	done := make(chan error, 4)
+	go func() {
+		var err error
+		for i := 0; i < 50 && err == nil; i++ {
+			err = m.AddInvoice(ctx, testInvoice(uint32(2000+i), day(7), fiscal.InvoiceNormal, 10))
+		}
+		done <- err
+	}()
+	go func() {
+		var err error
+		for i := 0; i < 50 && err == nil; i++ {
+			err = m.LogSecurity(ctx, SecurityEvent{Type: SecOther, Text: "x"})
+		}
+		done <- err
+	}()
+	for r := 0; r < 2; r++ {
+		go func() {
+			for i := 0; i < 30; i++ {
+				if _, err := m.Totals(ctx, fiscal.Date{}, fiscal.Date{}); err != nil {
+					done <- err
+					return
+				}
+				m.Stats()
+				m.OpenIntents()
+			}
+			done <- nil
+		}()
+	}
+	for i := 0; i < 4; i++ {
+		must(t, <-done)
+	}
+	if m.InvoiceCount() != 59 || len(m.SecurityEvents()) != 51 {
+		t.Errorf("%d invoices, %d events", m.InvoiceCount(), len(m.SecurityEvents()))
+	}
+	if _, err := m.Verify(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
