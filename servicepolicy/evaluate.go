@@ -27,12 +27,21 @@ const (
 	NotApplicable
 )
 
-var stateNames = [...]string{Pending: "pending", Met: "met", Breached: "breached", Missed: "missed", Exempt: "exempt", NotApplicable: "n/a"}
-
 // String returns the lower-case name of s.
 func (s State) String() string {
-	if int(s) < len(stateNames) && stateNames[s] != "" {
-		return stateNames[s]
+	switch s {
+	case Pending:
+		return "pending"
+	case Met:
+		return "met"
+	case Breached:
+		return "breached"
+	case Missed:
+		return "missed"
+	case Exempt:
+		return "exempt"
+	case NotApplicable:
+		return "n/a"
 	}
 	return "State(" + strconv.Itoa(int(s)) + ")"
 }
