@@ -1,6 +1,7 @@
 package servicepolicy
 
 import (
+	"encoding/json"
 	"errors"
 	"math/rand/v2"
 	"testing"
@@ -347,4 +348,28 @@ func FuzzParseSpan(f *testing.F) {
 			t.Fatalf("%q -> %+v -> %q -> %+v, %v", s, sp, sp.String(), back, err)
 		}
 	})
+}
+
+func TestYearArrangementJSONRoundTrip(t *testing.T) {
+	a, err := LunarSource{}.Arrangement(2024)
+	require.NoError(t, err)
+	b, err := json.Marshal(a)
+	require.NoError(t, err)
+	require.Contains(t, string(b), `{"date":"2024-09-29","kind":"work","name":"国庆节"}`)
+	back, err := ParseYearArrangement(b)
+	require.NoError(t, err)
+	require.Equal(t, a, back)
+
+	// The same year from a file behaves like the lunar-go data.
+	c, err := NewCalendar(CalendarOptions{Source: MapSource{2024: back}})
+	require.NoError(t, err)
+	got, err := c.AddWorkingDays(at("2024-09-30 10:00"), 1)
+	require.NoError(t, err)
+	require.Equal(t, at("2024-10-08 10:00"), got)
+	d, err := c.WorkingTimeBetween(got, at("2024-09-30 10:00"))
+	require.NoError(t, err)
+	require.Equal(t, -c.DayLength(), d)
+	p, err := c.Provisional(2024)
+	require.NoError(t, err)
+	require.True(t, p, "2025 is not in this source")
 }
