@@ -44,7 +44,7 @@ func buildFull(b *testing.B) (string, int64, int) {
 			return
 		}
 		defer m.Close()
-		c := DefaultCapacity
+		c := DefaultCapacity()
 		start := fiscal.MustDate(2026, 1, 1)
 		batch := new(Batch)
 		n := 0

@@ -36,7 +36,7 @@
 // # Capacity
 //
 // Every kind except PIN and intents has a capacity (Options.Capacity,
-// defaults in DefaultCapacity: 1830 daily records, 300 declarations, 300
+// defaults in DefaultCapacity(): 1830 daily records, 300 declarations, 300
 // roll loads, 300 roll summaries, 100,000 retained invoices, 10,000 security
 // events, 100 applications). A commit that would exceed one fails with a
 // *FullError (ErrFull) before anything is written; CheckCapacity asks the

@@ -200,7 +200,7 @@ func Export(ctx context.Context, fsys FS, w io.Writer, opts *Options) error {
 			}
 		}
 		return 0, nil
-	}, nil)
+	}, o.Progress)
 	if werr != nil {
 		return werr
 	}

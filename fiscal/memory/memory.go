@@ -18,7 +18,7 @@ import (
 // defaults given on each field.
 type Options struct {
 	// Capacity per record kind; zero fields take the defaults of
-	// DefaultCapacity.
+	// DefaultCapacity().
 	Capacity Capacity
 	// AlmostFullPercent is the fill level, in percent of a kind's capacity,
 	// from which Stats reports an "almost full" warning. Default 90.
@@ -55,17 +55,19 @@ type Capacity struct {
 	Security     int // security log events; default 10,000
 }
 
-// DefaultCapacity is the capacity used for every zero field of
+// DefaultCapacity returns the capacity used for every zero field of
 // Options.Capacity: the standard's five years of daily records and the
 // reference's counts.
-var DefaultCapacity = Capacity{
-	Applications: 100,
-	Invoices:     100_000,
-	Daily:        1830,
-	Declarations: 300,
-	RollLoads:    300,
-	RollUsages:   300,
-	Security:     10_000,
+func DefaultCapacity() Capacity {
+	return Capacity{
+		Applications: 100,
+		Invoices:     100_000,
+		Daily:        1830,
+		Declarations: 300,
+		RollLoads:    300,
+		RollUsages:   300,
+		Security:     10_000,
+	}
 }
 
 func (o *Options) withDefaults() *Options {
@@ -78,7 +80,7 @@ func (o *Options) withDefaults() *Options {
 			*p = d
 		}
 	}
-	c, d := &v.Capacity, DefaultCapacity
+	c, d := &v.Capacity, DefaultCapacity()
 	def(&c.Applications, d.Applications)
 	def(&c.Invoices, d.Invoices)
 	def(&c.Daily, d.Daily)

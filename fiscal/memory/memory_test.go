@@ -939,3 +939,19 @@ func TestConcurrentUse(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestUnsupportedVersion(t *testing.T) {
+	fsys := NewMemFS()
+	m := mustOpen(t, fsys, nil)
+	fillSmall(t, m)
+	m.Close()
+	b := fsys.Bytes(segmentName(1))
+	h := segHeader{Version: 2, Index: 1, FirstSeq: 1}.append(nil)
+	copy(b, h)
+	fsys.SetBytes(segmentName(1), b)
+	_, err := Open(ctx, fsys, nil)
+	var ce *CorruptionError
+	if !errors.Is(err, ErrVersion) || !errors.Is(err, ErrCorrupt) || !errors.As(err, &ce) || ce.Offset != 0 {
+		t.Fatalf("version 2: %v", err)
+	}
+}

@@ -304,17 +304,12 @@ func (d *pdec) fail(field string, err error) {
 	}
 }
 
-var zeros [512]byte
-
 func (d *pdec) next(n int) []byte {
 	if d.err != nil || n > len(d.b) {
 		if d.err == nil {
 			d.err = fmt.Errorf("payload too short: %d bytes needed, %d left", n, len(d.b))
 		}
-		if n <= len(zeros) {
-			return zeros[:n]
-		}
-		return make([]byte, n)
+		return make([]byte, max(n, 0))
 	}
 	p := d.b[:n]
 	d.b = d.b[n:]
