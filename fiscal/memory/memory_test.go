@@ -293,7 +293,8 @@ func TestSyncsPerCommit(t *testing.T) {
 func TestCapacity(t *testing.T) {
 	o := &Options{Capacity: Capacity{Daily: 5, Invoices: 4, Security: 3}, AlmostFullPercent: 80}
 	fsys := NewMemFS()
-	m := mustOpen(t, fsys, o)
+	counter := &FaultFS{FS: fsys} // never cuts; counts the writes
+	m := mustOpen(t, counter, o)
 	for i := 0; i < 4; i++ {
 		must(t, m.AddDaily(ctx, testDaily(day(i))))
 	}
@@ -306,7 +307,11 @@ func TestCapacity(t *testing.T) {
 	}
 	must(t, m.CheckCapacity(KindDaily, 1))
 	must(t, m.AddDaily(ctx, testDaily(day(4))))
+	ops := counter.Ops()
 	err := m.AddDaily(ctx, testDaily(day(5)))
+	if counter.Ops() != ops {
+		t.Errorf("a refused commit wrote to storage")
+	}
 	var fe *FullError
 	if !errors.As(err, &fe) || fe.Kind != KindDaily || fe.Capacity != 5 || fe.Count != 5 {
 		t.Fatalf("full: %v", err)
