@@ -33,6 +33,33 @@
 // vendor combines and overrides them with [Combine] or a policy file read by
 // [ParsePolicy].
 //
+// # Readings of the seed
+//
+// The seed states most commitments loosely; the shipped policies read them
+// as follows (each is data, so a vendor can change it):
+//
+//   - V2/V3/A4 run from the repair request to the arrival, on the calendar
+//     clock, and do not apply to a ticket resolved by phone.
+//   - V4 (2 h) runs from the arrival and applies only to routine faults: no
+//     part ordered or replaced, machine not carried in. V5 (24 h) runs from
+//     the request and applies when a part is involved.
+//   - V7 (no figure in the seed): a loaner within 1 h of the machine being
+//     carried in. A12 (no figure): within 1 day of an estimate over 3 days.
+//   - A5 (1 working day) runs from the arrival. A8 (2 working days) runs
+//     from the request and stops at the fix, a phone resolution or the
+//     escalation.
+//   - A6 counts service years from the customer's first installation; the
+//     on-site visit is the best-effort A6b. A7 is one calendar month.
+//   - V1/A2/G5 (24x7 hotline): every recorded hotline call was answered.
+//   - V11: a ticket is handled by the customer's own service point. A1: by a
+//     unit authorised on the day the ticket was opened.
+//   - A9: customers served directly by the unit, special zone not counted,
+//     over technicians with a valid certificate at the evaluation time.
+//   - G3: the warranty runs 1 year from payment (the sale), covers faults not
+//     caused by people, and needs proof of purchase and a known serial
+//     number; a covered repair that was charged is a breach. G4: an
+//     uncovered repair is chargeable, and refusing it is a breach.
+//
 // # Policy file format
 //
 // A policy file is JSON with the field names of [Commitment]; spans are

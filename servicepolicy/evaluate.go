@@ -415,9 +415,12 @@ type WarrantyDecision struct {
 func Warranty(m *Machine, t *Ticket, period Span) WarrantyDecision {
 	var w WarrantyDecision
 	opened, _ := t.first(EvOpened)
-	if m == nil || t.Machine == "" {
+	switch {
+	case t.Machine == "":
 		w.Reasons = append(w.Reasons, "no serial number given")
-	} else {
+	case m == nil:
+		w.Reasons = append(w.Reasons, "serial number "+t.Machine+" not on record")
+	default:
 		w.Until, _ = apply(nil, CalendarClock, m.Paid, period)
 		if !opened.At.Before(w.Until) {
 			w.Reasons = append(w.Reasons, "warranty ended "+w.Until.In(cst).Format(time.DateOnly))

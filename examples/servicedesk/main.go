@@ -6,6 +6,7 @@
 //
 //	go run ./examples/servicedesk          # text
 //	go run ./examples/servicedesk -csv     # the two reports as CSV
+//	go run ./examples/servicedesk -policy examples/servicedesk/data/stricter-policy.json
 //	go run ./examples/servicedesk -data records.json -policy policy.json -now 2026-11-30T20:00:00+08:00
 //
 // The output is deterministic: "now" is fixed at 30 November 2026, 20:00 CST

@@ -102,3 +102,23 @@ func TestBadInputs(t *testing.T) {
 		t.Fatalf("records end in 2026; evaluating in 2028 needs only covered years: %v", err)
 	}
 }
+
+func TestStricterPolicyFile(t *testing.T) {
+	o := defaults()
+	o.policy = filepath.Join("data", "stricter-policy.json")
+	var buf bytes.Buffer
+	if err := run(&buf, o); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	// K2611-08 arrived after 45 min: met (over target) under the seed, a breach under a 40-minute limit.
+	if !strings.Contains(out, "V2   breached NJ-01 K2611-08   arrived 45m after opened") {
+		t.Error("the stricter V2 limit is not applied")
+	}
+	if strings.Contains(out, "NJ-01  G1 ") {
+		t.Error("disabled G1 still evaluated")
+	}
+	if !strings.Contains(out, "NJ-01  X1   best-effort") {
+		t.Error("added commitment X1 missing from the summary")
+	}
+}
