@@ -3,7 +3,6 @@ package link_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -392,32 +391,4 @@ func TestExactlyOnceUnderFaults(t *testing.T) {
 	if reconciles == 0 {
 		t.Error("no reconciliation happened: the faults did not bite")
 	}
-}
-
-func ExampleNewClient() {
-	reg := linktest.NewRegister(&linktest.RegisterOptions{Now: func() time.Time {
-		return time.Date(2026, 11, 27, 9, 30, 0, 0, link.ChinaTime())
-	}})
-	host, device := linktest.Pipe(nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go link.NewServer(reg, nil).Serve(ctx, device)
-
-	c := link.NewClient(host, nil)
-	c.DistributeRoll(ctx)
-	roll, _ := c.LoadRoll(ctx)
-	fmt.Printf("roll %d-%d loaded\n", roll.Start, roll.End)
-	res, err := c.IssueNormal(ctx, link.IssueRequest{
-		Payer: []byte("ACME"),
-		Items: []link.Item{{Name: []byte("coffee"), Quantity: 2000, TaxIndex: 1, UnitPrice: 1550}},
-	})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	inv := res.Invoice()
-	fmt.Println(res.Outcome, inv.No, inv.Type, inv.Total, inv.Time.Format(time.DateTime))
-	// Output:
-	// roll 1-1000 loaded
-	// Done 1 normal 3100 2026-11-27 09:30:00
 }

@@ -1,0 +1,118 @@
+// Package link is the host link of a GB 18240 fiscal cash register: the
+// framing of reference §5 (the 税控器 serial protocol), typed requests and
+// replies for the command set of §5.2 with the error codes of §5.3, a Server
+// that serves any Handler (DeviceHandler serves a register.Device), and a
+// Client that issues invoices exactly once over an unreliable line.
+//
+// Framing (frame.go) is separate from I/O (transport.go): AppendRequest,
+// AppendResponse, ParseRequest and ParseResponse work on bytes; Client and
+// Server run on any DeadlineReadWriter (net.Conn, adapters/serial.Port, a
+// pty, linktest.Pipe; WithDeadline adds deadlines to any io.ReadWriter).
+//
+// # Frames, byte by byte
+//
+// Request (host to register):
+//
+//	off  len  field
+//	  0    1  0x1B
+//	  1    1  type 0x10 (command frame; the 2-byte-length types 0x20/0x30/0x40 are not implemented)
+//	  2    1  command code (Command)
+//	  3    1  packet number (see multi-packet transfers)
+//	  4    1  len = 5 + n: the whole packet without the CRC
+//	  5    n  data, n ≤ 250 (MaxPacketData)
+//	5+n    2  CRC-16/BUYPASS of bytes 0 .. 4+n, high byte first
+//
+// Reply (register to host), with the same rule for len and the CRC:
+//
+//	off  len  field
+//	  0    2  'O' 'K' | 'E' 'R' | 'W' 'T' | 'N' 'P'
+//	  2    1  packet number
+//	  3    1  len = 4 + n: the whole packet without the CRC
+//	  4    n  data, n ≤ 250
+//	4+n    2  CRC-16/BUYPASS of bytes 0 .. 3+n, high byte first
+//
+// CRC-16/BUYPASS is polynomial 0x8005, initial value 0, no reflection, no
+// final XOR; its check value for "123456789" is 0xFEE8. Example: the
+// request "current invoice number" is 1B 10 33 00 05 47 2C; the empty OK
+// reply is 4F 4B 00 04 C9 9A; WT is 57 54 00 04 28 10.
+//
+// OK carries the reply data. ER carries the error code in data[0] (for
+// issuing commands followed by the 8-byte request id). WT (no data) means
+// "busy, keep waiting": the server sends it every ServerOptions.BusyInterval
+// while a command runs, and each WT restarts the client's reply timeout. NP
+// asks for the next packet of a multi-packet request; its packet number is
+// the number of the packet wanted.
+//
+// A reader of line bytes resynchronises: bytes that cannot start a frame are
+// skipped; a candidate frame with an impossible length or a wrong CRC is
+// given up one byte at a time, so that a real frame inside it is still
+// found; a candidate that stalls longer than the inter-byte timeout is given
+// up the same way. The server answers a frame with a wrong CRC with ER 0x1F
+// (unless ServerOptions.QuietOnBadFrame), an unknown command with ER 0x20,
+// data that does not decode with ER 0x84.
+//
+// # Multi-packet transfers
+//
+// Data longer than 250 bytes travels in packets of at most 250 bytes,
+// numbered 1, 2, … while more follow and 0 for the last (so a single packet
+// is number 0). A request: the host sends packet 1; the register answers NP
+// with number 2; the host sends packet 2 (or 0 if it is the last), and so
+// on; after the last packet the register executes the command and replies.
+// A reply: the register sends packet 1 with OK; the host asks for packet k
+// by sending the same command with packet number k and no data; the
+// register answers with packet k (or 0 for the last). A 10-line invoice is a
+// 341-byte request, two packets. One transfer carries at most 255 packets
+// (MaxTransfer bytes); list replies longer than that are paged (see below).
+//
+// # Command data
+//
+// Integers are big-endian, amounts are u32 fen, dates BCD CCYYMMDD and times
+// BCD CCYYMMDDhhmmss in China Standard Time (UTC+8), text fields GB18030
+// padded with NUL. The layout of every request and reply struct is given on
+// the struct (Invoice, IssueRequest, StatusInfo, …). List replies (3C, 3E,
+// 3F, 42, 43, 44) are: more u8 ‖ count u16 ‖ records; more=1 means ask again
+// (from the next number, or with Skip advanced); Client does so by itself,
+// and discards a reply whose records lie outside the requested range (a
+// stale reply, for example a duplicate).
+//
+// The reference fixes the frame and the command codes; the data layouts are
+// this package's, kept close to the GB 18240.2 records (the 27-byte invoice
+// detail, the 64-byte daily record, the 70-byte declaration) and to the
+// issue-invoice parameters of [TT] (分户编号, payer[40], up to 10 items of
+// name[20], quantity, tax index, unit price).
+//
+// # Exactly once
+//
+// Requests of the issuing commands (34 normal, 35 return, 36 void) start
+// with an 8-byte request id chosen by the client (non-zero; the same for
+// every re-send of one request); replies echo it inside each invoice record,
+// and ER replies to them are code ‖ request id. The server remembers the
+// reply of the last ServerOptions.Remember request ids and answers a repeated
+// id from memory without executing it again; a repeated final packet of a
+// multi-packet request is answered again, never executed as a fragment.
+//
+// The client never sends an issuing request blindly again. After a timeout
+// or a reply that is broken or not for this request id, it reconciles: it
+// asks for the current invoice number (33) and, if anything was issued from
+// the number this request could have got, the invoice records (3F), looking
+// for its request id. The result (IssueResult) is Done with the invoices and
+// their 税控码, NotDone (then the request is sent again, with the same id,
+// up to ClientOptions.IssueAttempts times; a NotDone returned to the caller
+// always carries the register's refusal as a *DeviceError), or Unknown when
+// the register stays unreachable (ErrOutcomeUnknown): calling again with the
+// same RequestID is safe.
+//
+// DeviceHandler does not store request ids in fiscal memory (the engine
+// has no field for them); the server fills them into uploads from its
+// memory of recent invoices, so exact reconciliation needs the server to
+// have stayed up since the invoice. Invoice numbers are assumed unique
+// across rolls.
+//
+// # Fault injection
+//
+// FaultyLink wraps a line and drops, duplicates, delays, corrupts and cuts
+// what passes in either direction, from a seeded math/rand/v2 source
+// (ParseFaults reads "drop=0.1,dup=0.1,corrupt=0.05"). The tests drive
+// thousands of issuing commands through it and check that nothing is issued
+// twice or lost and that every Done matches the register's records.
+package link
