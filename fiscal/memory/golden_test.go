@@ -24,6 +24,7 @@ var goldenFrames = map[string]string{
 	"intent":      "000000140900000000000000000000010000000000000007056973737565000400000001a9f33230",
 	"intent_done": "000000080a0000000000000000000001000000000000000700000000aa7791f9",
 	"security":    "000000150b00000000000000000000010000000069a4d30001000a706f776572206c6f7374000000000000008e00c064",
+	"segment":     "474231383234304d0001000000000001000000000000000100000000de4d96f4000000140901000000000000000000010000000000000007056973737565000400000001d15452bd000000080800000000000000000000020102030405060708000000007daa0bef",
 	"segheader":   "474231383234304d0001000000000001000000000000000100000000de4d96f4",
 }
 
@@ -83,7 +84,7 @@ func goldenRecords(t testing.TB) map[string]*Batch {
 
 func TestGoldenFrames(t *testing.T) {
 	recs := goldenRecords(t)
-	if len(recs) != int(KindSecurity) || len(goldenFrames) != len(recs)+1 {
+	if len(recs) != int(KindSecurity) || len(goldenFrames) != len(recs)+2 {
 		t.Fatalf("golden set incomplete: %d records, %d vectors", len(recs), len(goldenFrames))
 	}
 	for name, b := range recs {
@@ -127,4 +128,17 @@ func encodeValue(r record) ([]byte, error) {
 		return appendIntentDone(nil, v), nil
 	}
 	return nil, nil
+}
+
+// TestGoldenSegment pins a whole segment: the header and a batch of two
+// records chained on each other (intent with the "more" flag, then the PIN).
+func TestGoldenSegment(t *testing.T) {
+	fsys := NewMemFS()
+	m := mustOpen(t, fsys, nil)
+	b := new(Batch).BeginIntent(Intent{ID: 7, Op: "issue", Payload: []byte{0, 0, 0, 1}}).SetPIN(PIN{1, 2, 3, 4, 5, 6, 7, 8})
+	must(t, m.Commit(ctx, b))
+	m.Close()
+	if got := hex.EncodeToString(fsys.Bytes(segmentName(1))); got != goldenFrames["segment"] {
+		t.Errorf("segment:\n got %s\nwant %s", got, goldenFrames["segment"])
+	}
 }
