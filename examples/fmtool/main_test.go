@@ -50,8 +50,8 @@ func runTool(args ...string) (int, string, string) {
 
 func TestCommands(t *testing.T) {
 	dir := build(t)
-	if code, out, _ := runTool("verify", dir); code != 0 || !strings.Contains(out, "intact: 1 segments, 7 records") {
-		t.Errorf("verify: %d %q", code, out)
+	if code, out, errs := runTool("verify", dir); code != 0 || !strings.Contains(out, "intact: 1 segments, 7 records") || errs != "" {
+		t.Errorf("verify: %d %q, stderr %q (progress must stay off when stderr is not a terminal)", code, out, errs)
 	}
 	code, out, _ := runTool("export", dir)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
