@@ -166,7 +166,9 @@ func (ix *Index) FirstInstalled(customer string) (time.Time, bool) {
 // Machine returns the machine with the given serial number.
 func (ix *Index) Machine(serial string) (*Machine, bool) { m, ok := ix.machines[serial]; return m, ok }
 
-// Evaluator evaluates service records against a policy on a calendar.
+// Evaluator evaluates service records against a policy on a calendar. It is
+// safe for concurrent use; an Index must not be shared with code that
+// changes its Dataset.
 type Evaluator struct {
 	p   Policy
 	cal *Calendar

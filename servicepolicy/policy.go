@@ -234,7 +234,7 @@ func (c *Commitment) clock() Clock {
 	return c.Clock
 }
 
-// Validate checks one commitment; field names in errors are prefixed with
+// validate checks one commitment; field names in errors are prefixed with
 // path.
 func (c *Commitment) validate(path string) []error {
 	var errs []error
