@@ -382,3 +382,29 @@ func TestEvaluationTimeIgnoresLaterEvents(t *testing.T) {
 	require.Equal(t, Met, fs["V7"].State, fs["V7"].Why)
 	require.Contains(t, fs["V7"].Why, "before carried-in")
 }
+
+func TestEvaluatorConcurrentUse(t *testing.T) {
+	d := sampleFixture()
+	e, err := NewEvaluator(SeedPolicy(), newCal(t)) // tables built lazily by the goroutines
+	require.NoError(t, err)
+	ix := NewIndex(d)
+	want, err := e.EvaluateTicket(ix, &d.Tickets[0], at("2026-11-20 00:00"), nil)
+	require.NoError(t, err)
+	errs := make(chan error, 4)
+	for g := 0; g < 4; g++ {
+		go func() {
+			var dst []Finding
+			var err error
+			for i := 0; i < 50 && err == nil; i++ {
+				dst, err = e.EvaluateTicket(ix, &d.Tickets[0], at("2026-11-20 00:00"), dst[:0])
+				if err == nil && len(dst) != len(want) {
+					err = fmt.Errorf("got %d findings, want %d", len(dst), len(want))
+				}
+			}
+			errs <- err
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		require.NoError(t, <-errs)
+	}
+}
