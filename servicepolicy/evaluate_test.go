@@ -385,7 +385,7 @@ func TestEvaluationTimeIgnoresLaterEvents(t *testing.T) {
 
 func TestEvaluatorConcurrentUse(t *testing.T) {
 	d := sampleFixture()
-	e, err := NewEvaluator(SeedPolicy(), newCal(t)) // tables built lazily by the goroutines
+	e, err := NewEvaluator(SeedPolicy(), newCal(t))
 	require.NoError(t, err)
 	ix := NewIndex(d)
 	want, err := e.EvaluateTicket(ix, &d.Tickets[0], at("2026-11-20 00:00"), nil)
