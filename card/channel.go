@@ -49,10 +49,17 @@ var ErrWrongLeLoop = errors.New("card: card rejected the Le it asked for")
 // the command that was being sent.
 type TransportError struct {
 	Command string // command name, e.g. "GET RESPONSE"
-	Err     error
+	// For names the command whose response data a failed GET RESPONSE was
+	// fetching (T=0 chaining, e.g. "ISSUE_INVOICE"); empty when Command is
+	// the command itself.
+	For string
+	Err error
 }
 
 func (e *TransportError) Error() string {
+	if e.For != "" {
+		return fmt.Sprintf("card: %s (fetching the response of %s): transport: %v", e.Command, e.For, e.Err)
+	}
 	return fmt.Sprintf("card: %s: transport: %v", e.Command, e.Err)
 }
 
@@ -98,39 +105,61 @@ func (c *Channel) Transmitter() Transmitter { return c.t }
 func (c *Channel) Transmit(ctx context.Context, cmd Command) (Response, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.transmit(ctx, cmd)
+	r, _, err := c.transmit(ctx, cmd)
+	return r, err
 }
 
 // Do sends cmd like Transmit and turns a status word other than 9000 into
 // the error CheckStatus gives for it. On success it returns the response data.
+//
+// When the card accepted cmd (61xx) but then refused the GET RESPONSE that
+// fetches its data, the *StatusError still names cmd (CLA, INS, Command),
+// has GetResponse set, carries the GET RESPONSE's SW, and unwraps to what
+// that SW means for GET RESPONSE (6F00 ErrNoDiagnosis, 6985
+// ErrConditionsNotSatisfied, ...), not to cmd's own meaning of the code.
+// The card has then executed cmd: its result is lost, not refused.
 func (c *Channel) Do(ctx context.Context, cmd Command) ([]byte, error) {
-	r, err := c.Transmit(ctx, cmd)
+	c.mu.Lock()
+	r, viaGR, err := c.transmit(ctx, cmd)
+	c.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	if err := CheckStatus(cmd.CLA, cmd.INS, r.SW); err != nil {
-		return nil, err
+	if r.SW == SWOK {
+		return r.Data, nil
 	}
-	return r.Data, nil
+	if !viaGR {
+		return nil, CheckStatus(cmd.CLA, cmd.INS, r.SW)
+	}
+	e := CheckStatus(CLAISO, INSGetResponse, r.SW).(*StatusError)
+	e.CLA, e.INS, e.Command, e.GetResponse = cmd.CLA, cmd.INS, InsName(cmd.CLA, cmd.INS), true
+	return nil, e
 }
 
-func (c *Channel) transmit(ctx context.Context, cmd Command) (Response, error) {
-	r, err := c.exchangeLe(ctx, cmd)
+// transmit runs cmd and its T=0 chaining. viaGR reports that the final
+// status word is a GET RESPONSE's, not cmd's own answer.
+func (c *Channel) transmit(ctx context.Context, cmd Command) (r Response, viaGR bool, err error) {
+	r, err = c.exchangeLe(ctx, cmd)
 	if err != nil {
-		return Response{}, err
+		return Response{}, false, err
 	}
 	n, more := moreData(r.SW)
 	if !more {
-		return r, nil
+		return r, false, nil
 	}
+	name := InsName(cmd.CLA, cmd.INS)
 	data := append([]byte(nil), r.Data...)
 	for i := 0; more; i++ {
 		if i == c.opts.MaxGetResponse {
-			return Response{}, &TransportError{Command: InsName(cmd.CLA, cmd.INS), Err: ErrTooManyGetResponse}
+			return Response{}, false, &TransportError{Command: name, Err: ErrTooManyGetResponse}
 		}
 		r, err = c.exchangeLe(ctx, Command{CLA: CLAISO, INS: INSGetResponse, Ne: n})
 		if err != nil {
-			return Response{}, err
+			var te *TransportError
+			if errors.As(err, &te) && te.For == "" {
+				te.For = name
+			}
+			return Response{}, false, err
 		}
 		data = append(data, r.Data...)
 		n, more = moreData(r.SW)
@@ -139,7 +168,7 @@ func (c *Channel) transmit(ctx context.Context, cmd Command) (Response, error) {
 	if len(r.Data) == 0 {
 		r.Data = nil
 	}
-	return r, nil
+	return r, true, nil
 }
 
 // moreData reports whether sw announces response data for GET RESPONSE:

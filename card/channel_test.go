@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -267,4 +268,54 @@ func TestChannel9F(t *testing.T) {
 		t.Fatalf("% X %v", d, err)
 	}
 	s.done()
+}
+
+func TestChannelGetResponseFailure(t *testing.T) {
+	ctx := context.Background()
+	// ISSUE_INVOICE accepted (61 08), its GET RESPONSE refused with 6F00.
+	s := &scripted{t: t, steps: []step{
+		{"C0F2000002 0102 08", "6108"},
+		{"00C0000008", "6F00"},
+	}}
+	_, err := NewChannel(s, nil).Do(ctx, Command{CLA: CLAProprietary, INS: INSIssueInvoice, Data: []byte{1, 2}, Ne: 8})
+	s.done()
+	var se *StatusError
+	if !errors.As(err, &se) {
+		t.Fatalf("err = %v, want *StatusError", err)
+	}
+	if !se.GetResponse || se.SW != SWNoData || se.INS != INSIssueInvoice || se.Command != "ISSUE_INVOICE" || !errors.Is(err, ErrNoDiagnosis) {
+		t.Fatalf("StatusError %+v", se)
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "ISSUE_INVOICE") || !strings.Contains(msg, "GET RESPONSE") || !strings.Contains(msg, "6F00") {
+		t.Fatalf("message %q does not name both commands and the SW", msg)
+	}
+	// 9401 from a GET RESPONSE is not ISSUE_INVOICE's "amount over limit".
+	s = &scripted{t: t, steps: []step{{"C0F2000002 0102 08", "6108"}, {"00C0000008", "9401"}}}
+	_, err = NewChannel(s, nil).Do(ctx, Command{CLA: CLAProprietary, INS: INSIssueInvoice, Data: []byte{1, 2}, Ne: 8})
+	if errors.Is(err, ErrAmountOverLimit) || !errors.Is(err, ErrUnexpectedStatus) || !errors.As(err, &se) || !se.GetResponse {
+		t.Fatalf("9401 on GET RESPONSE: %v", err)
+	}
+	// A refusal of the command itself has GetResponse unset.
+	s = &scripted{t: t, steps: []step{{"C0F2000002 0102 08", "9401"}}}
+	_, err = NewChannel(s, nil).Do(ctx, Command{CLA: CLAProprietary, INS: INSIssueInvoice, Data: []byte{1, 2}, Ne: 8})
+	if !errors.As(err, &se) || se.GetResponse || !errors.Is(err, ErrAmountOverLimit) || strings.Contains(err.Error(), "GET RESPONSE") {
+		t.Fatalf("9401 on ISSUE_INVOICE: %v", err)
+	}
+	// A transport failure during GET RESPONSE names the original command too.
+	gone := errors.New("reader gone")
+	n := 0
+	flaky := TransmitterFunc(func(context.Context, []byte) ([]byte, error) {
+		n++
+		if n == 1 {
+			return []byte{0x61, 0x08}, nil
+		}
+		return nil, gone
+	})
+	_, err = NewChannel(flaky, nil).Do(ctx, Command{CLA: CLAProprietary, INS: INSVerifyFiscalPIN, Data: make([]byte, 8), Ne: 8})
+	var te *TransportError
+	if !errors.As(err, &te) || te.Command != "GET RESPONSE" || te.For != "VERIFY_FISCAL_PIN" || !errors.Is(err, gone) ||
+		!strings.Contains(err.Error(), "VERIFY_FISCAL_PIN") {
+		t.Fatalf("transport failure in GET RESPONSE: %v (%+v)", err, te)
+	}
 }

@@ -65,6 +65,13 @@
 // ErrKeyVersion; anything else ErrUnexpectedStatus. Transport failures are
 // a *TransportError wrapping the Transmitter's error.
 //
+// Under T=0 a command can be accepted (61xx) and its GET RESPONSE then
+// fail. The *StatusError then has GetResponse set: it names the original
+// command, holds the GET RESPONSE's SW and unwraps to that SW's meaning for
+// GET RESPONSE (the card did execute the command; only its answer is lost).
+// A transport failure there is a *TransportError for "GET RESPONSE" whose
+// For field names the original command.
+//
 // # Decisions where the reference is open
 //
 // The emulator follows these; the conformance suite (card/cardtest) checks

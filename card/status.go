@@ -110,9 +110,18 @@ type StatusError struct {
 	// Generic is the command-independent meaning when it differs from
 	// Err (ErrStatusInvalid for ErrAlreadyRegistered), else nil.
 	Generic error
+	// GetResponse is set when the card accepted the command (61xx) and
+	// then refused the GET RESPONSE 00 C0 that fetched its data: SW is the
+	// GET RESPONSE's status word and Err its meaning for GET RESPONSE,
+	// while CLA, INS and Command still name the original command, which
+	// the card has executed.
+	GetResponse bool
 }
 
 func (e *StatusError) Error() string {
+	if e.GetResponse {
+		return fmt.Sprintf("card: %s: GET RESPONSE for its data failed: SW %s: %s", e.Command, e.SW, trimPrefix(e.Err.Error()))
+	}
 	return fmt.Sprintf("card: %s: SW %s: %s", e.Command, e.SW, trimPrefix(e.Err.Error()))
 }
 
