@@ -68,6 +68,9 @@ func crashFlows() []crashFlow {
 				TotalLimit: 50_000_000, ReturnLimit: 5_000_000, Indexes: fiscal.TaxIndexes{1}})
 			r.must(err)
 		}, run: func(ctx context.Context, dev *register.Device) error { _, err := dev.UpdateControls(ctx); return err }},
+		{name: "initialise", prepare: func(r *rig) {
+			r.must(r.dev.WriteFactoryData(context.Background(), register.Factory{Number: machineNo}))
+		}, run: func(ctx context.Context, dev *register.Device) error { return dev.Initialise(ctx) }},
 		{name: "distribute", prepare: func(r *rig) { r.setup() },
 			run: func(ctx context.Context, dev *register.Device) error { _, err := dev.Distribute(ctx); return err }},
 	}
@@ -159,6 +162,20 @@ func checkAfterCrash(t *testing.T, r *rig, label string) outcome {
 	rep, verr := r.mem.Verify(ctx)
 	if verr != nil || !rep.OK() {
 		t.Fatalf("%s: memory does not verify: %v %+v", label, verr, rep)
+	}
+	if st := dev.Status(); !st.Initialised {
+		if st.PINOutOfStep || errors.Is(openErr, register.ErrPINOutOfStep) {
+			return pinOutOfStep // registered, first PIN lost with the power
+		}
+		if err := dev.Initialise(ctx); err != nil {
+			if errors.Is(err, register.ErrPINOutOfStep) {
+				return pinOutOfStep
+			}
+			t.Fatalf("%s: initialise after the cut: %v", label, err)
+		}
+		if _, err := dev.Distribute(ctx); err != nil {
+			t.Fatalf("%s: %v", label, err)
+		}
 	}
 	invs, ierr := r.mem.Invoices(ctx, fiscal.Date{}, fiscal.Date{})
 	if ierr != nil {

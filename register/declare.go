@@ -74,6 +74,10 @@ func (d *Device) Declare(ctx context.Context, req DeclareRequest) (Declaration, 
 	if err != nil {
 		return Declaration{}, err
 	}
+	return d.declare(ctx, op, today, req)
+}
+
+func (d *Device) declare(ctx context.Context, op string, today fiscal.Date, req DeclareRequest) (Declaration, error) {
 	if req.Mode == Redeclare {
 		return d.redeclare(ctx, op)
 	}

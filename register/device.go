@@ -278,6 +278,17 @@ func (d *Device) refreshControls(ctx context.Context) error {
 	if !ctl.Deadline.IsZero() {
 		d.ctl = ctl
 	}
+	// The loaded roll is the card's: after a change of owner the last roll
+	// in fiscal memory belongs to the old fiscal card.
+	if d.hasRoll {
+		ef05, err := d.fc.ef05(ctx)
+		if err != nil {
+			return d.readErr("controls", err, ErrIllegalFiscalCard)
+		}
+		if !ef05.Loaded || ef05.Roll != d.roll {
+			d.hasRoll, d.next = false, 0
+		}
+	}
 	return nil
 }
 

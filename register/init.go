@@ -81,6 +81,21 @@ func (d *Device) Initialise(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return d.registerCards(ctx, op, today, false)
+}
+
+// Payloads of the init intent: which flow (initialisation or change of
+// owner) and whether the fiscal card is registered with its PIN stored.
+const (
+	phaseInit      = 'I' // initialisation, before registration
+	phaseInitDone  = 'i' // initialisation, registered, PIN stored
+	phaseOwner     = 'O' // change of owner, before registration
+	phaseOwnerDone = 'o' // change of owner, registered, PIN stored
+)
+
+// registerCards checks the cards, runs the registration exchange and
+// finishes the initialisation (or, with owner, the change of owner).
+func (d *Device) registerCards(ctx context.Context, op string, today fiscal.Date, owner bool) error {
 	ef02, items, uc, err := d.initCheck(ctx, op, today, true)
 	if err != nil {
 		return err
@@ -88,9 +103,13 @@ func (d *Device) Initialise(ctx context.Context) error {
 	if err := d.mem.CheckCapacity(memory.KindApplication, 1); err != nil {
 		return memErr(op, err)
 	}
+	phase, done := byte(phaseInit), byte(phaseInitDone)
+	if owner {
+		phase, done = phaseOwner, phaseOwnerDone
+	}
 	// The intent precedes the first card command that changes state.
 	id := d.newID()
-	if err := d.mem.BeginIntent(ctx, memory.Intent{ID: id, Op: opInit}); err != nil {
+	if err := d.mem.BeginIntent(ctx, memory.Intent{ID: id, Op: opInit, Payload: []byte{phase}}); err != nil {
 		return memErr(op, err)
 	}
 	reg, err := d.fc.getRegisterNB(ctx)
@@ -116,12 +135,14 @@ func (d *Device) Initialise(ctx context.Context) error {
 		}
 		return e
 	}
-	if err := d.mem.SetPIN(ctx, memory.PIN(pin)); err != nil {
+	id2 := d.newID()
+	b := new(memory.Batch).SetPIN(memory.PIN(pin)).EndIntent(id).BeginIntent(memory.Intent{ID: id2, Op: opInit, Payload: []byte{done}})
+	if err := d.mem.Commit(ctx, b); err != nil {
 		d.pinBad = newErr(op, ErrPINOutOfStep, err, "first PIN could not be stored")
 		return memErr(op, err)
 	}
-	d.pin, d.hasPIN = pin, true
-	return d.finishInit(ctx, op, id, today, ef02, items, uc)
+	d.pin, d.hasPIN, d.pinBad = pin, true, nil
+	return d.finishInit(ctx, op, id2, today, ef02, items, uc, owner)
 }
 
 // initCheck runs the checks of initialisation on both cards and returns
@@ -199,7 +220,7 @@ func checkDeadline(op string, today fiscal.Date, ctl fiscal.ControlData, ef02 fi
 // first control update (税控更新, from the user card's EF01 record for this
 // fiscal card) if the card holds no control data yet, and commits the
 // application record with the end of the intent.
-func (d *Device) finishInit(ctx context.Context, op string, id uint64, today fiscal.Date, ef02 fiscalEF02, items []fiscal.TaxItem, uc userCardApp) error {
+func (d *Device) finishInit(ctx context.Context, op string, id uint64, today fiscal.Date, ef02 fiscalEF02, items []fiscal.TaxItem, uc userCardApp, owner bool) error {
 	ctl, err := d.fc.ef01(ctx)
 	if err != nil {
 		return d.readErr(op, err, ErrIllegalFiscalCard)
@@ -227,7 +248,13 @@ func (d *Device) finishInit(ctx context.Context, op string, id uint64, today fis
 		FiscalCard: ef02.CardNo, InitDate: today, AppStart: ef02.AppStart, AppValid: ef02.AppValid,
 		TaxItems: items, Control: ctl,
 	}
-	if err := d.mem.Commit(ctx, new(memory.Batch).Initialise(app).EndIntent(id)); err != nil {
+	b := new(memory.Batch)
+	if owner {
+		b.ChangeOwner(app)
+	} else {
+		b.Initialise(app)
+	}
+	if err := d.mem.Commit(ctx, b.EndIntent(id)); err != nil {
 		return memErr(op, err)
 	}
 	d.app, d.hasApp, d.ctl = app, true, ctl

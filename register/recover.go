@@ -210,6 +210,11 @@ func (d *Device) recoverOne(ctx context.Context, in memory.Intent) error {
 		d.powerLoss(ctx, "interrupted daily close; closing again")
 		return nil
 	case opInit:
+		phase := byte(phaseInit)
+		if len(in.Payload) == 1 {
+			phase = in.Payload[0]
+		}
+		owner := phase == phaseOwner || phase == phaseOwnerDone
 		if err := d.ensureSelected(ctx); err != nil {
 			return err
 		}
@@ -217,16 +222,13 @@ func (d *Device) recoverOne(ctx context.Context, in memory.Intent) error {
 		if err != nil {
 			return d.fiscalErr(op, err)
 		}
-		switch {
-		case ef02.Unregistered || d.hasApp:
+		if phase == phaseInit || phase == phaseOwner {
 			if err := d.mem.EndIntent(ctx, in.ID); err != nil {
 				return memErr(op, err)
 			}
-			d.powerLoss(ctx, "interrupted initialisation: the fiscal card is not registered")
-			return nil
-		case !d.hasPIN:
-			if err := d.mem.EndIntent(ctx, in.ID); err != nil {
-				return memErr(op, err)
+			if ef02.Unregistered {
+				d.powerLoss(ctx, "interrupted initialisation: the fiscal card is not registered")
+				return nil
 			}
 			d.powerLoss(ctx, "initialisation interrupted after TERMINAL_REGISTER: the first fiscal PIN is lost; the tax office must reset the fiscal card")
 			d.pinBad = newErr(op, ErrPINOutOfStep, nil, "initialisation was interrupted after the card registered")
@@ -245,7 +247,7 @@ func (d *Device) recoverOne(ctx context.Context, in memory.Intent) error {
 		if err != nil {
 			return err
 		}
-		if err := d.finishInit(ctx, op, in.ID, today, ef02, items, uc); err != nil {
+		if err := d.finishInit(ctx, op, in.ID, today, ef02, items, uc, owner); err != nil {
 			return err
 		}
 		d.powerLoss(ctx, "interrupted initialisation completed")
