@@ -52,6 +52,24 @@
 //     totals that the cumulative limits are checked against are those of
 //     the invoices after the last declared day, so "this period ← next"
 //     happens at the declaration.
+//   - Inspection (Inspect, 稽查) with a check card: card type and validity
+//     date (check EF02), taxpayer (check EF01) and the authentication
+//     exchange (check GET CHALLENGE, fiscal INTERNAL AUTHENTICATE with the
+//     key id of check EF01, check EXTERNAL AUTHENTICATE) are checked; types
+//     0-2 append invoice details, daily records with signatures or
+//     declarations to check EF03 as 233-byte records (card.InspectionRecord);
+//     type 3 authorises setting the clock, kept as an offset to
+//     Config.Clock that is durable in the security log. Every inspection is
+//     logged.
+//   - Change of owner (ChangeOwner, 停机过户): a final stop declaration with
+//     the old cards, the partly used roll summarised and the waiting rolls
+//     dropped (logged), then the new taxpayer's cards are registered as in
+//     Initialise and the new application written with memory's ChangeOwner;
+//     the old records stay readable and verifiable. The new taxpayer issues
+//     from the next day.
+//   - Five-year lock: LockDays after initialisation the machine refuses to
+//     issue (ErrLocked); the lock date, the deadline and their state are in
+//     Status.
 //   - Reports (text preview and GB18030 printer bytes through
 //     register/print): daily summary, period summary for any range
 //     (recomputed from the invoices and cross-checked against the signed
