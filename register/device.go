@@ -93,9 +93,12 @@ type invKey struct {
 // Open starts a register on cfg: it rebuilds its state from fiscal memory,
 // selects the fiscal card application, recovers every interrupted operation
 // (open intents) and runs the automatic daily close for every day before
-// today. An error in recovery that needs a card which is absent does not
-// fail Open: the device reports RecoveryPending and retries before the next
-// fiscal operation.
+// today. An interrupted operation that needs the user card while none is
+// inserted does not fail Open: the device reports RecoveryPending and
+// retries before the next fiscal operation. Any other start-up failure
+// (fiscal card absent, PIN out of step, ...) is returned together with the
+// Device, which still answers Status, queries and reports; fiscal
+// operations retry the recovery first.
 func Open(ctx context.Context, cfg Config) (*Device, error) {
 	if cfg.Memory == nil || cfg.Fiscal == nil {
 		return nil, newErr("open", ErrBadRequest, nil, "Config.Memory and Config.Fiscal are required")
@@ -117,6 +120,7 @@ func Open(ctx context.Context, cfg Config) (*Device, error) {
 		return nil, err
 	}
 	if err := d.startup(ctx); err != nil {
+		d.pending = d.pending || len(d.recoverable()) > 0
 		return d, err
 	}
 	return d, nil

@@ -235,6 +235,19 @@ func (d *Device) PrintDeclarations(cols int) (*print.Doc, error) {
 // SecurityLog returns the security log (安全日志).
 func (d *Device) SecurityLog() []memory.SecurityEvent { return d.mem.SecurityEvents() }
 
+// PrintSecurityLog lays out the security log (安全日志).
+func (d *Device) PrintSecurityLog(cols int) (*print.Doc, error) {
+	doc, err := d.reportHeader("安全日志 Security log", cols)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range d.mem.SecurityEvents() {
+		doc.Text(e.Time.In(fiscal.Zone()).Format("2006-01-02 15:04:05") + " " + e.Type.String())
+		doc.Text("  " + e.Text)
+	}
+	return doc, nil
+}
+
 // HistoryEvent is one entry of the device history (usage rule U5).
 type HistoryEvent struct {
 	Time time.Time

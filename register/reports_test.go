@@ -60,6 +60,7 @@ func TestReports(t *testing.T) {
 		"voids":        func(c int) (*print.Doc, error) { return r.dev.PrintVoidRegister(ctx, d0, d0, c) },
 		"declarations": r.dev.PrintDeclarations,
 		"history":      r.dev.PrintHistory,
+		"security":     r.dev.PrintSecurityLog,
 	} {
 		for _, cols := range []int{print.Columns57mm, print.Columns76mm} {
 			doc, err := f(cols)
