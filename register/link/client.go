@@ -128,6 +128,9 @@ func (c *Client) writeFrame(r Request) error {
 	if err != nil {
 		return err
 	}
+	if wd, ok := c.w.(interface{ SetWriteDeadline(time.Time) error }); ok {
+		_ = wd.SetWriteDeadline(time.Now().Add(c.opts.ReplyTimeout))
+	}
 	n, err := c.w.Write(c.out)
 	c.stats.BytesOut += int64(n)
 	return err

@@ -186,6 +186,11 @@ func (c *conn) send(r Response) error {
 }
 
 func (c *conn) write(frame []byte) error {
+	if wd, ok := c.w.(interface{ SetWriteDeadline(time.Time) error }); ok {
+		// A client that stopped reading (net.Pipe is unbuffered) must not
+		// block the server for ever.
+		_ = wd.SetWriteDeadline(time.Now().Add(c.s.opts.FrameTimeout))
+	}
 	n, err := c.w.Write(frame)
 	c.s.bytesOut.Add(int64(n))
 	return err
@@ -529,7 +534,9 @@ func (s *Server) dispatch(ctx context.Context, cmd Command, data []byte) reply {
 	} else {
 		rep = reply{StatusOK, w.b}
 	}
-	if cmd.Issuing() && ctx.Err() == nil {
+	// Remember every outcome except a handler stopped by the server's own
+	// context (the reply is never sent; a re-send must run the command).
+	if cmd.Issuing() && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 		s.remember(id, rep)
 	}
 	return rep
