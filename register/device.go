@@ -83,6 +83,7 @@ type Device struct {
 	perReturn fiscal.Amount
 	returned  map[invKey]bool // originals returned in the period
 	pending   bool            // an intent could not be recovered yet
+	refreshed bool            // controls and loaded roll read from the fiscal card
 }
 
 type invKey struct {
@@ -293,6 +294,7 @@ func (d *Device) refreshControls(ctx context.Context) error {
 			d.hasRoll, d.next = false, 0
 		}
 	}
+	d.refreshed = true
 	return nil
 }
 
@@ -443,6 +445,14 @@ func (d *Device) ready(ctx context.Context, op string) (fiscal.Date, error) {
 	}
 	if d.pending {
 		if err := d.recover(ctx); err != nil {
+			return fiscal.Date{}, err
+		}
+	}
+	if !d.refreshed {
+		if err := d.ensureSelected(ctx); err != nil {
+			return fiscal.Date{}, err
+		}
+		if err := d.refreshControls(ctx); err != nil {
 			return fiscal.Date{}, err
 		}
 	}

@@ -131,3 +131,25 @@ func TestPrinting(t *testing.T) {
 		t.Errorf("daily report:\n%s", text)
 	}
 }
+
+// TestStartWithoutFiscalCard opens the register while the fiscal card does
+// not answer: Open reports it, and once the card is back the register works.
+func TestStartWithoutFiscalCard(t *testing.T) {
+	r := newRig(t, nil)
+	r.setup()
+	r.issueN(1)
+	r.cs.Fiscal.PowerOff()
+	err := r.open(r.fs)
+	wantErr(t, err, register.ErrNoFiscalCard, 0x05)
+	_, err = r.dev.Issue(context.Background(), sale(100))
+	wantErr(t, err, register.ErrNoFiscalCard, 0x05)
+	if st := r.dev.Status(); !st.Initialised || st.Next != 2 {
+		t.Fatalf("status without the fiscal card: %+v", st)
+	}
+	r.cs.Fiscal.PowerOn()
+	inv, err := r.dev.Issue(context.Background(), sale(100))
+	r.must(err)
+	if inv.Detail.Number != 2 {
+		t.Fatalf("number %d", inv.Detail.Number)
+	}
+}
