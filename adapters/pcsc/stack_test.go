@@ -338,14 +338,13 @@ func TestTransactionShieldsFromResetsAndSeesRemoval(t *testing.T) {
 	ctx := context.Background()
 
 	// Another process cannot reset the card while a transaction holds it.
+	rerr := make(chan error, 1)
 	err := a.Transaction(ctx, func(ctx context.Context) error {
 		before := toy.resets()
-		rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		defer cancel()
-		rerr := make(chan error, 1)
-		go func() { rerr <- b.Reconnect(rctx, true) }()
+		go func() { rerr <- b.Reconnect(context.Background(), true) }()
 		select {
 		case err := <-rerr:
+			rerr <- err
 			if err == nil {
 				t.Errorf("another handle reset the card during a transaction")
 			}
@@ -359,6 +358,11 @@ func TestTransactionShieldsFromResetsAndSeesRemoval(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatalf("transaction: %v", err)
+	}
+	select { // the other handle's reset goes through once the card is free
+	case <-rerr:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the other handle's reset never completed")
 	}
 
 	// A card pulled during a transaction fails its commands with
