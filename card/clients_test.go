@@ -102,14 +102,15 @@ func TestResponseXORChecked(t *testing.T) {
 		t.Fatalf("DECLARE_DUTY with a corrupted response: %v", err)
 	}
 	cor.ins = card.INSDailyCollectSign
-	_, err = fc.DailyCollectSign(ctx, fiscal.DailyRecord{Date: info.Start})
+	// The day after the declared one: nothing coded, an empty record signs.
+	_, err = fc.DailyCollectSign(ctx, fiscal.DailyRecord{Date: info.Start.AddDays(1)})
 	if !errors.Is(err, card.ErrChecksum) {
 		t.Fatalf("DAILY_COLLECT_SIGN with a corrupted response: %v", err)
 	}
 	// A truncated response is a typed format error too.
 	cor.ins = card.INSDailyCollectSign
 	cor.mutate = func(b []byte) []byte { return b[:len(b)-1] }
-	_, err = fc.DailyCollectSign(ctx, fiscal.DailyRecord{Date: info.Start})
+	_, err = fc.DailyCollectSign(ctx, fiscal.DailyRecord{Date: info.Start.AddDays(1)})
 	if !errors.Is(err, card.ErrMalformedRecord) {
 		t.Fatalf("DAILY_COLLECT_SIGN with a short response: %v", err)
 	}

@@ -17,7 +17,8 @@
 // (machine, fiscal card) pair in EF06, holds a control record for the
 // fiscal card in EF01, at least one tax item in EF03 and at least two
 // invoice rolls of at least 5 numbers in EF05; the control data allow
-// invoices dated on the fiscal card's application start date; the check
+// invoices dated on the fiscal card's application start date and the day
+// after; the check
 // card's EF01 names the key id shared with the fiscal card; the PINs are
 // given in Cards. Each subtest asks for a new set, because registration
 // cannot be undone and some subtests block PINs.

@@ -402,13 +402,37 @@ func testDailyCollectSign(t *testing.T, s *session) {
 	if sig == ([fiscal.SignatureLen]byte{}) {
 		t.Fatal("all-zero signature")
 	}
+	// The card signs only what it accumulated itself.
 	other := acc.DailyRecord
 	other.NormalCount++
-	sig2, err := s.fiscal.DailyCollectSign(s.ctx, other)
-	must(t, err, "DAILY_COLLECT_SIGN")
+	_, err = s.fiscal.DailyCollectSign(s.ctx, other)
+	wantErr(t, err, card.ErrIncorrectData, "DAILY_COLLECT_SIGN with one invoice too many")
+	other = acc.DailyRecord
+	other.Normal[0]--
+	_, err = s.fiscal.DailyCollectSign(s.ctx, other)
+	wantErr(t, err, card.ErrIncorrectData, "DAILY_COLLECT_SIGN with a smaller amount")
+	// The next day, before any invoice: only an empty record.
+	next := r.date().AddDays(1)
+	empty := fiscal.DailyRecord{Date: next, Indexes: r.controls.Indexes}
+	sig2, err := s.fiscal.DailyCollectSign(s.ctx, empty)
+	must(t, err, "DAILY_COLLECT_SIGN of an empty day")
 	if sig2 == sig {
 		t.Fatal("different records got the same signature")
 	}
+	made := empty
+	made.NormalCount, made.Normal[0] = 1, 500
+	_, err = s.fiscal.DailyCollectSign(s.ctx, made)
+	wantErr(t, err, card.ErrIncorrectData, "DAILY_COLLECT_SIGN of sales the card did not code")
+	// An invoice on the next day rolls EF03 over; the previous day can
+	// still be closed (after midnight) with its own totals only.
+	_, err = s.fiscal.IssueInvoice(s.ctx, fiscal.IssueInvoiceBlock{Date: next, Type: fiscal.InvoiceVoid, Number: r.roll.Start + 1})
+	must(t, err, "ISSUE_INVOICE on the next day")
+	_, err = s.fiscal.DailyCollectSign(s.ctx, acc.DailyRecord)
+	must(t, err, "DAILY_COLLECT_SIGN of the rolled-over day")
+	other = acc.DailyRecord
+	other.Normal[0]++
+	_, err = s.fiscal.DailyCollectSign(s.ctx, other)
+	wantErr(t, err, card.ErrIncorrectData, "DAILY_COLLECT_SIGN of the rolled-over day with a wrong amount")
 	// A wrong XOR byte, sent raw: 6A80.
 	data, err := acc.DailyRecord.MarshalBinary()
 	must(t, err, "encode daily record")

@@ -98,6 +98,20 @@
 //     with the previous code (zero for the first).
 //   - DAILY_COLLECT_SIGN (C0 FB 00 00, 65 bytes): 6A80 on a wrong XOR or
 //     date, 6A86 for P2 ≠ 00; returns Profile.Sign(daily record) ‖ XOR.
+//     The card signs only what it accumulated itself, and answers 6A80
+//     otherwise. The record must have the same three counts and, per tax
+//     index, the same normal and return amounts (slot order and indexes
+//     without amounts do not matter; an amount under index 0 or an index
+//     given twice is refused) as the card's accumulation of its date:
+//     EF03 while the date is EF03's; for an earlier day with invoices, the
+//     accumulation the card kept when that day rolled over (the first
+//     invoice of a later date). It keeps one per day with invoices until a
+//     DECLARE_DUTY covers the day, so a register can close yesterday after
+//     midnight, or several days late, as long as it closes before it
+//     declares. For a day on which the card coded no invoice only an empty
+//     record (zero counts and amounts) is signed, unless the day lies in
+//     the last declared period: the card no longer knows those days and
+//     refuses (EF03's own day excepted).
 //   - DECLARE_DUTY (C0 F4, 71 bytes): 6A80 on a wrong XOR, bad or reversed
 //     dates, a start that is not the day after EF04's end (or, for the first
 //     declaration, before the application start date), an end after the
@@ -192,7 +206,10 @@
 // base64 bytes} for binary EFs or {"records": [base64, ...]} for record EFs),
 // "pin", "pin_tries", "pin_max", "auth_tries" (check card), "roll_last" (last
 // invoice number used in the loaded roll), "days" (fiscal card: per-day
-// totals {"date", "normal", "return"} not yet declared) and "loaded_rolls"
+// totals {"date", "normal", "return", "record"} of the days with invoices
+// not yet declared, "record" being the 64-byte accumulation kept when the
+// day rolled over; state without it is accepted and then only the totals
+// are compared by DAILY_COLLECT_SIGN) and "loaded_rolls"
 // (fiscal card: the 18-byte rolls loaded so far). Unknown fields,
 // wrong sizes, too many records or inconsistent counters are rejected with a
 // *StateError wrapping ErrBadState, and the card being loaded into is left

@@ -137,6 +137,8 @@ func dailyRecord(t *testing.T, date fiscal.Date) []byte {
 func TestDailyCollectSign(t *testing.T) {
 	cs, _ := initSet(t, nil)
 	f := cs.Fiscal
+	_, sw := issue(t, f, invoice(d(2026, time.November, 26), 1, 1, line{1, 100}))
+	wantSW(t, "invoice", sw, card.SWOK)
 	rec := dailyRecord(t, d(2026, time.November, 26))
 	resp, sw := do(t, f, prop(card.INSDailyCollectSign, appendXOR(bytes.Clone(rec)), 0x81))
 	wantSW(t, "DAILY_COLLECT_SIGN", sw, card.SWOK)
@@ -159,6 +161,105 @@ func TestDailyCollectSign(t *testing.T) {
 	wantSW(t, "no XOR", sw, card.SWWrongLength)
 	_, sw = do(t, f, card.Command{CLA: 0xC0, INS: card.INSDailyCollectSign, P2: 1, Data: appendXOR(bytes.Clone(rec)), Ne: 0x81})
 	wantSW(t, "P2 01", sw, card.SWWrongP1P2)
+}
+
+// signDaily sends DAILY_COLLECT_SIGN for r and returns the status word.
+func signDaily(t *testing.T, f *Card, r fiscal.DailyRecord) card.SW {
+	t.Helper()
+	b, err := r.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sw := do(t, f, prop(card.INSDailyCollectSign, appendXOR(b), 0x81))
+	return sw
+}
+
+// TestDailyCollectSignChecksTotals: the card signs only what it
+// accumulated itself, for EF03's day, for undeclared days that rolled
+// over, and (empty) for days it coded nothing on.
+func TestDailyCollectSignChecksTotals(t *testing.T) {
+	cs, _ := initSet(t, func(o *IssueOptions) {
+		o.TaxItems = []fiscal.TaxItem{{Index: 1, NameCN: "餐饮"}, {Index: 7, NameCN: "零售"}}
+	})
+	f := cs.Fiscal
+	nov := func(day int) fiscal.Date { return d(2026, time.November, day) }
+	for _, b := range [][]byte{
+		invoice(nov(2), 1, 1, line{1, 1000}, line{7, 50}),
+		invoice(nov(2), 2, 2, line{7, 30}),
+		invoice(nov(2), 3, 3),
+	} {
+		_, sw := issue(t, f, b)
+		wantSW(t, "invoice", sw, card.SWOK)
+	}
+	nov2 := fiscal.DailyRecord{Date: nov(2), NormalCount: 1, ReturnCount: 1, VoidCount: 1, Indexes: fiscal.TaxIndexes{1, 7},
+		Normal: fiscal.TaxAmounts{1000, 50}, Return: fiscal.TaxAmounts{0, 30}}
+	wantSW(t, "EF03's day", signDaily(t, f, nov2), card.SWOK)
+	// Slot order and indexes without amounts do not matter.
+	swapped := fiscal.DailyRecord{Date: nov(2), NormalCount: 1, ReturnCount: 1, VoidCount: 1, Indexes: fiscal.TaxIndexes{7, 3, 1},
+		Normal: fiscal.TaxAmounts{50, 0, 1000}, Return: fiscal.TaxAmounts{30}}
+	wantSW(t, "same totals, other slot order", signDaily(t, f, swapped), card.SWOK)
+	for name, mod := range map[string]func(r *fiscal.DailyRecord){
+		"normal count":      func(r *fiscal.DailyRecord) { r.NormalCount++ },
+		"return count":      func(r *fiscal.DailyRecord) { r.ReturnCount = 0 },
+		"void count":        func(r *fiscal.DailyRecord) { r.VoidCount = 2 },
+		"normal amount":     func(r *fiscal.DailyRecord) { r.Normal[0]-- },
+		"return amount":     func(r *fiscal.DailyRecord) { r.Return[1]++ },
+		"amount moved":      func(r *fiscal.DailyRecord) { r.Normal[0], r.Normal[1] = r.Normal[1], r.Normal[0] },
+		"other index":       func(r *fiscal.DailyRecord) { r.Indexes[1] = 8 },
+		"extra index":       func(r *fiscal.DailyRecord) { r.Indexes[2], r.Normal[2] = 9, 1 },
+		"index twice":       func(r *fiscal.DailyRecord) { r.Indexes[2], r.Normal[2], r.Normal[0] = 1, 500, 500 },
+		"amount at index 0": func(r *fiscal.DailyRecord) { r.Normal[3] = 1 },
+	} {
+		r := nov2
+		mod(&r)
+		wantSW(t, name, signDaily(t, f, r), card.SWIncorrectData)
+	}
+	// Nov 3 had nothing yet: only an empty record signs.
+	wantSW(t, "empty day after EF03", signDaily(t, f, fiscal.DailyRecord{Date: nov(3), Indexes: fiscal.TaxIndexes{1, 7}}), card.SWOK)
+	wantSW(t, "made-up sales", signDaily(t, f, fiscal.DailyRecord{Date: nov(3), NormalCount: 1, Indexes: fiscal.TaxIndexes{1}, Normal: fiscal.TaxAmounts{5}}), card.SWIncorrectData)
+
+	// Nov 5 starts; Nov 2 rolled over and is still signed (a close after
+	// midnight), Nov 3 and 4 were empty.
+	_, sw := issue(t, f, invoice(nov(5), 1, 4, line{7, 70}))
+	wantSW(t, "next day", sw, card.SWOK)
+	wantSW(t, "rolled-over day", signDaily(t, f, nov2), card.SWOK)
+	r := nov2
+	r.Normal[0]++
+	wantSW(t, "rolled-over day, wrong amount", signDaily(t, f, r), card.SWIncorrectData)
+	wantSW(t, "empty day between", signDaily(t, f, fiscal.DailyRecord{Date: nov(4)}), card.SWOK)
+	wantSW(t, "void-only claim on an empty day", signDaily(t, f, fiscal.DailyRecord{Date: nov(4), VoidCount: 1}), card.SWIncorrectData)
+	nov5 := fiscal.DailyRecord{Date: nov(5), NormalCount: 1, Indexes: fiscal.TaxIndexes{1, 7}, Normal: fiscal.TaxAmounts{0, 70}}
+	wantSW(t, "EF03's new day", signDaily(t, f, nov5), card.SWOK)
+
+	// The kept accumulation survives save and load.
+	b, err := f.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := Load(b, cs.Options.Options)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Reset()
+	selectApp(t, g)
+	_ = verifyPIN(t, g, g.st.PIN)
+	wantSW(t, "rolled-over day after reload", signDaily(t, g, nov2), card.SWOK)
+	wantSW(t, "wrong rolled-over day after reload", signDaily(t, g, r), card.SWIncorrectData)
+
+	// Declared through Nov 4: Nov 2 is forgotten, EF03's day is still known.
+	decl, err := fiscal.Declaration{Start: cs.Options.AppStart, End: nov(4), NormalCount: 1, ReturnCount: 1, VoidCount: 1,
+		Indexes: fiscal.TaxIndexes{1, 7}, Normal: fiscal.TaxAmounts{1000, 50}, Return: fiscal.TaxAmounts{0, 30}}.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, sw := do(t, f, prop(card.INSDeclareDuty, appendXOR(decl), 0x8E))
+	wantSW(t, "DECLARE_DUTY", sw, card.SWOK)
+	if resp[8] != 0 {
+		t.Fatalf("declaration status %02X, want 00", resp[8])
+	}
+	wantSW(t, "declared day", signDaily(t, f, nov2), card.SWIncorrectData)
+	wantSW(t, "declared empty day", signDaily(t, f, fiscal.DailyRecord{Date: nov(3)}), card.SWIncorrectData)
+	wantSW(t, "EF03's day after the declaration", signDaily(t, f, nov5), card.SWOK)
 }
 
 func declaration(t *testing.T, start, end fiscal.Date, normal, ret fiscal.Amount) []byte {

@@ -274,7 +274,11 @@ func (c *Card) issueInvoice(cmd card.Command) ([]byte, card.SW) {
 
 	// Accumulate into a copy of EF03 first so that an overflow changes nothing.
 	acc := append([]byte(nil), ef03...)
+	var closed []byte // the previous day's accumulation, when this invoice starts a new day
 	if !bytes.Equal(acc[ef03Date:ef03Date+4], date) {
+		if validDate(acc[ef03Date : ef03Date+4]) {
+			closed = append([]byte(nil), acc[:DailyRecordLen]...)
+		}
 		clear(acc[:ef03PrevNo])
 		copy(acc[ef03Date:], date)
 		copy(acc[ef03Indexes:], indexes)
@@ -317,11 +321,18 @@ func (c *Card) issueInvoice(cmd card.Command) ([]byte, card.SW) {
 	copy(acc[ef03PrevCode:], code)
 	copy(ef03, acc)
 	c.st.RollLast = no
+	if closed != nil {
+		if day := c.st.day(closed[:4]); day != nil {
+			day.Record = closed
+		}
+	}
 	switch typ {
 	case invNormal:
 		c.st.addDay(date, uint64(total), 0)
 	case invReturn:
 		c.st.addDay(date, 0, uint64(total))
+	default:
+		c.st.addDay(date, 0, 0) // a void-only day is still a day with invoices
 	}
 	return code, card.SWOK
 }
@@ -423,11 +434,101 @@ func (c *Card) dailyCollectSign(cmd card.Command) ([]byte, card.SW) {
 	if !xorOK(d) || !validDate(d[0:4]) {
 		return nil, card.SWIncorrectData
 	}
+	if !c.dailyMatches(d[:DailyRecordLen]) {
+		return nil, card.SWIncorrectData
+	}
 	sig, err := c.opts.Profile.Sign(c.fiscalCardNo(), d[:DailyRecordLen])
 	if err != nil || len(sig) != SignatureLen {
 		return nil, card.SWEEPROMError
 	}
 	return appendXOR(append([]byte(nil), sig...)), card.SWOK
+}
+
+// dailyMatches reports whether a 64-byte daily record states what the card
+// itself accumulated for its date (see doc.go, DAILY_COLLECT_SIGN):
+//
+//   - EF03's date: EF03;
+//   - an undeclared day that rolled over: the accumulation kept for it
+//     (for state saved without it, only the normal and return totals);
+//   - a day the card coded nothing on: an empty record, unless the day is
+//     covered by the last declaration (the card no longer knows it).
+func (c *Card) dailyMatches(rec []byte) bool {
+	date := rec[0:4]
+	ef03 := c.ef(3)
+	if bytes.Equal(ef03[ef03Date:ef03Date+4], date) {
+		return sameDaily(rec, ef03[:DailyRecordLen])
+	}
+	if day := c.st.day(date); day != nil {
+		if day.Record != nil {
+			return sameDaily(rec, day.Record)
+		}
+		n, r, ok := dailySums(rec)
+		return ok && n == day.Normal && r == day.Return
+	}
+	if declEnd := c.ef(4)[4:8]; validDate(declEnd) && cmpDate(date, declEnd) <= 0 {
+		return false
+	}
+	return sameDaily(rec, append(append([]byte(nil), date...), make([]byte, DailyRecordLen-4)...))
+}
+
+// dailyAmounts returns a daily record's normal and return amount per tax
+// index (indexes with nothing dropped) and whether the record is
+// well formed: no amount under index 0, no index twice.
+func dailyAmounts(rec []byte) (map[byte][2]uint64, bool) {
+	out := map[byte][2]uint64{}
+	seen := map[byte]bool{}
+	for i := range 6 {
+		idx := rec[ef03Indexes+i]
+		n, r := uint64(u32(rec[ef03Normal+4*i:])), uint64(u32(rec[ef03Return+4*i:]))
+		if idx == 0 {
+			if n != 0 || r != 0 {
+				return nil, false
+			}
+			continue
+		}
+		if seen[idx] {
+			return nil, false
+		}
+		seen[idx] = true
+		if n != 0 || r != 0 {
+			out[idx] = [2]uint64{n, r}
+		}
+	}
+	return out, true
+}
+
+// sameDaily compares a host's daily record with the card's accumulation:
+// same date and counts and, per tax index, the same normal and return
+// amounts. The order of the index slots and indexes with no amount do not
+// matter.
+func sameDaily(host, own []byte) bool {
+	if !bytes.Equal(host[:ef03Indexes], own[:ef03Indexes]) { // date and the three counts
+		return false
+	}
+	h, ok := dailyAmounts(host)
+	if !ok {
+		return false
+	}
+	o, _ := dailyAmounts(own)
+	if len(h) != len(o) {
+		return false
+	}
+	for idx, v := range h {
+		if o[idx] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// dailySums returns the sums of a daily record's normal and return amounts.
+func dailySums(rec []byte) (normal, ret uint64, ok bool) {
+	m, ok := dailyAmounts(rec)
+	for _, v := range m {
+		normal += v[0]
+		ret += v[1]
+	}
+	return normal, ret, ok
 }
 
 // updateControls: C0 F6 00 00 1D key id ‖ ciphertext[24] ‖ MAC2[4].

@@ -22,11 +22,16 @@ type file struct {
 	Records [][]byte `json:"records,omitempty"` // record EF
 }
 
-// dayTotal is what the fiscal card remembers of one day not yet declared.
+// dayTotal is what the fiscal card remembers of one day not yet declared
+// on which it coded at least one invoice.
 type dayTotal struct {
 	Date   []byte `json:"date"`   // BCD CCYYMMDD
 	Normal uint64 `json:"normal"` // sum of normal invoice totals, fen
 	Return uint64 `json:"return"` // sum of return invoice totals, fen
+	// Record is the day's 64-byte accumulation (EF03 without the previous
+	// invoice fields) as it stood when the next day began; nil while the
+	// day is EF03's day (and in state saved before records were kept).
+	Record []byte `json:"record,omitempty"`
 }
 
 // state is everything a card keeps across power sessions.
@@ -141,6 +146,9 @@ func (st *state) validate() error {
 		if i > 0 && bytes.Compare(st.Days[i-1].Date, d.Date) >= 0 {
 			return errors.New("day totals not in date order")
 		}
+		if d.Record != nil && (len(d.Record) != DailyRecordLen || !bytes.Equal(d.Record[:4], d.Date)) {
+			return fmt.Errorf("day total %d: record of %d bytes for another date", i, len(d.Record))
+		}
 	}
 	return nil
 }
@@ -155,6 +163,15 @@ func (st *state) addDay(date []byte, normal, ret uint64) {
 	}
 	st.Days[i].Normal += normal
 	st.Days[i].Return += ret
+}
+
+// day returns the remembered day of date, or nil.
+func (st *state) day(date []byte) *dayTotal {
+	i := sort.Search(len(st.Days), func(i int) bool { return bytes.Compare(st.Days[i].Date, date) >= 0 })
+	if i < len(st.Days) && bytes.Equal(st.Days[i].Date, date) {
+		return &st.Days[i]
+	}
+	return nil
 }
 
 // State file format. See doc.go.
