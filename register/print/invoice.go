@@ -62,7 +62,7 @@ var ErrInvoice = errors.New("print: invoice is inconsistent")
 // 发票号码 (8 digits), 机器编号, date, payee and its tax number, payer, the goods
 // table, the total in capitals (大写) and in figures (小写), the drawer and the
 // 20-digit 税控码. A return is marked 退票 with the original number and shows
-// negative figures; a void is marked 作废 and has no lines.
+// negative figures (负 before the capitals); a void is marked 作废 and has no lines.
 //
 // On papers under 40 columns each goods line takes two printed lines (name,
 // then quantity × price and amount); from 40 columns a line fits in one row
@@ -120,7 +120,11 @@ func RenderInvoice(inv Invoice, cols int) (*Doc, error) {
 		goodsTable(d, inv.Lines, sign)
 		d.Rule('-')
 	}
-	d.Field("合计(大写)：", sign+capitals)
+	if inv.Type == fiscal.InvoiceReturn {
+		// A red (return) invoice writes its capitals with 负, its figures with a minus.
+		capitals = "负" + capitals
+	}
+	d.Field("合计(大写)：", capitals)
 	d.Field("合计(小写)：", "¥"+sign+inv.Total.String())
 	if inv.Drawer != "" {
 		d.Field("开票人：", inv.Drawer)

@@ -106,7 +106,7 @@ func TestRenderInvoice76AndKinds(t *testing.T) {
 		t.Fatal(err)
 	}
 	p = d.Preview()
-	for _, s := range []string{"【退票】", "原发票号码：00001001", "合计(大写)：-陆拾伍元整", "¥-65.00"} {
+	for _, s := range []string{"【退票】", "原发票号码：00001001", "合计(大写)：负陆拾伍元整", "¥-65.00"} {
 		if !strings.Contains(p, s) {
 			t.Errorf("return invoice lacks %q:\n%s", s, p)
 		}
