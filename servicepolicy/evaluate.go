@@ -555,10 +555,10 @@ func (e *Evaluator) deadline(c *rule, base Finding, evs []Event, zone Zone, now 
 		f.State = Breached
 		f.Why = string(stop.Kind) + " " + elapsed(stop.At) + " after " + string(c.Start) + ", due " + stamp(f.Due) + " (limit " + c.limitText + ")"
 	case now.Before(f.Due):
-		f.State, f.Why = Pending, "no "+c.stopText+" yet; due "+stamp(f.Due)
+		f.State, f.Why = Pending, "not "+c.stopText+" yet; due "+stamp(f.Due)
 	default:
 		f.State = Breached
-		f.Why = "no " + c.stopText + " by " + stamp(f.Due) + " (limit " + c.limitText + "); " + elapsed(now) + " since " + string(c.Start)
+		f.Why = "not " + c.stopText + " by " + stamp(f.Due) + " (limit " + c.limitText + "); " + elapsed(now) + " since " + string(c.Start)
 	}
 	if len(f.Exceptions) > 0 && f.State == Breached {
 		f.Why += "; exception recorded (does not pause the clock)"

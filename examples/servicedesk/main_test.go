@@ -27,7 +27,7 @@ func TestSampleShowsRealBreaches(t *testing.T) {
 		"V2   breached NJ-01 K2611-02   arrived 1h20m after opened",
 		"V12  breached NJ-01 K2611-02   T02 dispatched 2026-11-04 without a valid certificate",
 		"V8   breached NJ-01 SK2026-000601 installed 6d23h after paid",
-		"A5   breached NJ-01 K2611-09   no fixed by 2026-11-30 18:00",
+		"A5   breached NJ-01 K2611-09   not fixed by 2026-11-30 18:00",
 		"A7   breached NJ-01 C07",
 		"G3   breached NJ-01 K2611-06   covered until 2026-11-21 but the repair was charged",
 		"A1   breached NJ-X K2611-07   unit NJ-X is not authorised",
