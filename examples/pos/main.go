@@ -113,15 +113,20 @@ func run(addr, port string, baud, n, lines int, faultSpec string, seed uint64, t
 		var res link.IssueResult
 		for try := 0; ; try++ {
 			res, err = c.IssueNormal(ctx, req)
-			req.RequestID = res.RequestID // the same request from here on
 			if res.Outcome == link.NotDone && errors.Is(err, link.ErrNoInvoices) && try == 0 {
+				// Refused: the register remembers the refusal of this
+				// request id, so after loading a roll it is a new request.
 				if err := newRoll(ctx, c); err != nil {
 					return err
 				}
+				req.RequestID = 0
 				continue
 			}
 			if res.Outcome == link.Unknown && try < 5 {
-				continue // safe: answered from memory or reconciled, never issued twice
+				// Safe to send the same request (same id) again: it is
+				// answered from memory or reconciled, never issued twice.
+				req.RequestID = res.RequestID
+				continue
 			}
 			break
 		}

@@ -14,8 +14,9 @@ const (
 	// them with their 税控码.
 	Done Outcome = iota + 1
 	// NotDone: the register did not issue anything for this request. With
-	// a *DeviceError the register refused it; the request may be changed
-	// and sent as a new request.
+	// a *DeviceError the register refused it. The register remembers the
+	// refusal of this RequestID, so once the cause is removed (a roll
+	// loaded, the amount changed) send it as a new request: RequestID zero.
 	NotDone
 	// Unknown: the register stayed unreachable, so the client could not
 	// establish the outcome. Send the same request (same RequestID) again
