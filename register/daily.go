@@ -80,7 +80,7 @@ func (d *Device) closeDays(ctx context.Context, upTo fiscal.Date) error {
 		if !ok {
 			rec = d.emptyDaily(day)
 		}
-		sig, err := d.fc.dailyCollectSign(ctx, rec)
+		sig, err := d.fc.DailyCollectSign(ctx, rec)
 		if err != nil {
 			e := d.fiscalErr(op, err)
 			d.pending = true // the intent stays open; the run is redone

@@ -142,8 +142,14 @@ func (d *Device) declare(ctx context.Context, op string, today fiscal.Date, req 
 	if err := d.verifyPIN(ctx, op, new(memory.Batch).BeginIntent(memory.Intent{ID: id, Op: opDeclare, Payload: data})); err != nil {
 		return Declaration{}, err
 	}
-	raw, err := d.fc.declareDuty(ctx, data)
+	resp, err := d.fc.DeclareDuty(ctx, decl)
 	if err != nil {
+		if isCardFormat(err) {
+			// The card declared but its answer is unreadable: recovery
+			// reads EF04.
+			d.pending = true
+			return Declaration{}, newErr(op, ErrFiscalCardRead, err, "DECLARE_DUTY response")
+		}
 		e := d.fiscalErr(op, err)
 		if errors.Is(e, ErrNoFiscalCard) {
 			d.pending = true // recovery reads EF04
@@ -151,11 +157,6 @@ func (d *Device) declare(ctx context.Context, op string, today fiscal.Date, req 
 		}
 		d.endIntent(ctx, id)
 		return Declaration{}, e
-	}
-	var resp fiscal.DeclareDutyResponse
-	if err := resp.UnmarshalBinary(raw); err != nil {
-		d.pending = true
-		return Declaration{}, newErr(op, ErrFiscalCardRead, err, "DECLARE_DUTY response")
 	}
 	rec := Declaration{Date: today, Data: decl, Response: resp}
 	if err := d.commitDeclaration(ctx, op, rec); err != nil {
@@ -187,12 +188,9 @@ func (d *Device) commitDeclaration(ctx context.Context, op string, rec Declarati
 
 // collect writes a declaration to the user card (DATA_COLLECT). A user card
 // that already holds it (6901) counts as done.
-func (d *Device) collect(ctx context.Context, op string, uc userCardApp, rec Declaration) error {
-	b, err := card.DataCollect{FiscalCard: d.app.FiscalCard, Declaration: rec.Data, Response: rec.Response}.MarshalBinary()
-	if err != nil {
-		return newErr(op, ErrBadRequest, err, "")
-	}
-	if err := uc.dataCollect(ctx, b); err != nil {
+func (d *Device) collect(ctx context.Context, op string, uc *card.UserCard, rec Declaration) error {
+	dc := card.DataCollect{FiscalCard: d.app.FiscalCard, Declaration: rec.Data, Response: rec.Response}
+	if err := uc.DataCollect(ctx, dc); err != nil {
 		if errors.Is(err, card.ErrAlreadyCollected) {
 			return nil
 		}
@@ -203,16 +201,15 @@ func (d *Device) collect(ctx context.Context, op string, uc userCardApp, rec Dec
 
 // checkNoPending refuses when the user card holds an unprocessed
 // declaration of this fiscal card.
-func (d *Device) checkNoPending(ctx context.Context, op string, uc userCardApp) error {
-	recs, err := uc.records(ctx, 4, card.DeclarationRecordLen, 10)
+func (d *Device) checkNoPending(ctx context.Context, op string, uc *card.UserCard) error {
+	recs, err := uc.ReadDeclarations(ctx)
 	if err != nil {
+		if isCardFormat(err) {
+			return newErr(op, ErrIllegalUserCard, err, "unreadable declaration record")
+		}
 		return d.userErr(op, err)
 	}
-	for _, r := range recs {
-		var dr card.DeclarationRecord
-		if err := dr.UnmarshalBinary(r); err != nil {
-			continue // a record this register cannot read is not its own
-		}
+	for _, dr := range recs {
 		if dr.Pending && dr.FiscalCard == d.app.FiscalCard {
 			return newErr(op, ErrDeclarationPending, nil, "declaration %v..%v waits for the tax office", dr.Declaration.Start, dr.Declaration.End)
 		}
@@ -253,7 +250,7 @@ func (d *Device) UpdateControls(ctx context.Context) (fiscal.ControlData, error)
 	if err := d.checkNoPending(ctx, op, uc); err != nil {
 		return d.ctl, err
 	}
-	data, ok, err := uc.controlRecord(ctx, d.app.FiscalCard)
+	data, ok, err := controlRecord(ctx, uc, d.app.FiscalCard)
 	if err != nil {
 		return d.ctl, d.userErr(op, err)
 	}
@@ -264,7 +261,7 @@ func (d *Device) UpdateControls(ctx context.Context) (fiscal.ControlData, error)
 	if err := d.verifyPIN(ctx, op, new(memory.Batch).BeginIntent(memory.Intent{ID: id, Op: opUpdate})); err != nil {
 		return d.ctl, err
 	}
-	if err := d.fc.updateControls(ctx, data); err != nil {
+	if err := d.fc.UpdateControls(ctx, data); err != nil {
 		e := d.fiscalErr(op, err)
 		if errors.Is(e, ErrNoFiscalCard) {
 			d.pending = true

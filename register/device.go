@@ -49,8 +49,8 @@ type Config struct {
 type Device struct {
 	mu     sync.Mutex
 	mem    *memory.Memory
-	fc     fiscalCardApp
-	uc     *userCardApp
+	fc     *card.FiscalCard
+	uc     *card.UserCard // nil: no user card inserted
 	upin   []byte
 	clock  clockFunc
 	log    *slog.Logger
@@ -111,9 +111,9 @@ func Open(ctx context.Context, cfg Config) (*Device, error) {
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}
-	d.fc = fiscalCardApp{ch: card.NewChannel(cfg.Fiscal, &card.ChannelOptions{Observer: d.obs})}
+	d.fc = d.newFiscalCard(cfg.Fiscal)
 	if cfg.User != nil {
-		d.uc = &userCardApp{ch: card.NewChannel(cfg.User, &card.ChannelOptions{Observer: d.obs})}
+		d.uc = d.newUserCard(cfg.User)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -135,7 +135,7 @@ func (d *Device) SetUserCard(t card.Transmitter) {
 		d.uc = nil
 		return
 	}
-	d.uc = &userCardApp{ch: card.NewChannel(t, &card.ChannelOptions{Observer: d.obs})}
+	d.uc = d.newUserCard(t)
 }
 
 // Close marks the device closed. It does not close the fiscal memory,
@@ -276,7 +276,7 @@ func (d *Device) refreshControls(ctx context.Context) error {
 	if !d.hasApp {
 		return nil
 	}
-	ctl, err := d.fc.ef01(ctx)
+	ctl, err := d.fc.ReadControls(ctx)
 	if err != nil {
 		return d.readErr("controls", err, ErrIllegalFiscalCard)
 	}
@@ -286,7 +286,7 @@ func (d *Device) refreshControls(ctx context.Context) error {
 	// The loaded roll is the card's: after a change of owner the last roll
 	// in fiscal memory belongs to the old fiscal card.
 	if d.hasRoll {
-		ef05, err := d.fc.ef05(ctx)
+		ef05, err := d.fc.ReadLoadedRoll(ctx)
 		if err != nil {
 			return d.readErr("controls", err, ErrIllegalFiscalCard)
 		}
@@ -319,7 +319,7 @@ func (d *Device) ensureSelected(ctx context.Context) error {
 	if d.selected {
 		return nil
 	}
-	if err := d.fc.selectApp(ctx); err != nil {
+	if err := d.fc.Select(ctx); err != nil {
 		return d.fiscalErr("select", err)
 	}
 	d.selected = true
@@ -396,7 +396,7 @@ func (d *Device) verifyPIN(ctx context.Context, op string, b *memory.Batch) erro
 	if err := d.ensureSelected(ctx); err != nil {
 		return err
 	}
-	next, err := d.fc.verifyPIN(ctx, d.pin)
+	next, err := d.fc.VerifyPIN(ctx, card.PIN(d.pin))
 	if err != nil {
 		e := d.fiscalErr(op, err)
 		if errors.Is(e, ErrPINOutOfStep) {

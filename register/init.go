@@ -112,12 +112,12 @@ func (d *Device) registerCards(ctx context.Context, op string, today fiscal.Date
 	if err := d.mem.BeginIntent(ctx, memory.Intent{ID: id, Op: opInit, Payload: []byte{phase}}); err != nil {
 		return memErr(op, err)
 	}
-	reg, err := d.fc.getRegisterNB(ctx)
+	reg, err := d.fc.GetRegisterNB(ctx)
 	if err != nil {
 		d.endIntent(ctx, id)
 		return d.fiscalErr(op, err)
 	}
-	mac2, err := uc.registerSign(ctx, reg)
+	mac2, err := uc.RegisterSign(ctx, reg)
 	if err != nil {
 		d.endIntent(ctx, id)
 		if errors.Is(err, card.ErrWrongFiscalCardNo) {
@@ -125,7 +125,7 @@ func (d *Device) registerCards(ctx context.Context, op string, today fiscal.Date
 		}
 		return d.userErr(op, err)
 	}
-	pin, err := d.fc.terminalRegister(ctx, mac2)
+	pin, err := d.fc.TerminalRegister(ctx, mac2)
 	if err != nil {
 		// The outcome is unknown on a transport error: leave the intent
 		// for recovery, which reads the registration flag.
@@ -147,71 +147,69 @@ func (d *Device) registerCards(ctx context.Context, op string, today fiscal.Date
 
 // initCheck runs the checks of initialisation on both cards and returns
 // the fiscal card's EF02, the tax items and the user card session.
-func (d *Device) initCheck(ctx context.Context, op string, today fiscal.Date, fresh bool) (fiscalEF02, []fiscal.TaxItem, userCardApp, error) {
-	var uc userCardApp
+func (d *Device) initCheck(ctx context.Context, op string, today fiscal.Date, fresh bool) (card.AppInfo, []fiscal.TaxItem, *card.UserCard, error) {
+	var ef02 card.AppInfo
 	if d.uc == nil {
-		return fiscalEF02{}, nil, uc, newErr(op, ErrNoUserCard, nil, "")
+		return ef02, nil, nil, newErr(op, ErrNoUserCard, nil, "")
 	}
 	if err := d.ensureSelected(ctx); err != nil {
-		return fiscalEF02{}, nil, uc, err
+		return ef02, nil, nil, err
 	}
-	ef02, err := d.fc.ef02(ctx)
+	ef02, err := d.fc.ReadAppInfo(ctx)
 	if err != nil {
-		return ef02, nil, uc, d.readErr(op, err, ErrIllegalFiscalCard)
+		return ef02, nil, nil, d.readErr(op, err, ErrIllegalFiscalCard)
 	}
 	switch {
-	case ef02.CardType != 0x00:
-		return ef02, nil, uc, newErr(op, ErrIllegalFiscalCard, nil, "card type %02X is not a fiscal card", ef02.CardType)
-	case ef02.Machine != d.machine.Number:
-		return ef02, nil, uc, newErr(op, ErrWrongFiscalCard, nil, "fiscal card is for machine %v, this is %v", ef02.Machine, d.machine.Number)
-	case fresh && !ef02.Unregistered:
-		return ef02, nil, uc, newErr(op, ErrIllegalFiscalCard, nil, "fiscal card is already registered")
-	case today.Before(ef02.AppStart) || today.After(ef02.AppValid):
-		return ef02, nil, uc, newErr(op, ErrIllegalFiscalCard, nil, "application valid %v..%v, today is %v", ef02.AppStart, ef02.AppValid, today)
+	case ef02.MachineNumber != d.machine.Number:
+		return ef02, nil, nil, newErr(op, ErrWrongFiscalCard, nil, "fiscal card is for machine %v, this is %v", ef02.MachineNumber, d.machine.Number)
+	case fresh && ef02.Registered:
+		return ef02, nil, nil, newErr(op, ErrIllegalFiscalCard, nil, "fiscal card is already registered")
+	case today.Before(ef02.Start) || today.After(ef02.Valid):
+		return ef02, nil, nil, newErr(op, ErrIllegalFiscalCard, nil, "application valid %v..%v, today is %v", ef02.Start, ef02.Valid, today)
 	}
-	ctl, err := d.fc.ef01(ctx)
+	ctl, err := d.fc.ReadControls(ctx)
 	if err != nil {
-		return ef02, nil, uc, d.readErr(op, err, ErrIllegalFiscalCard)
+		return ef02, nil, nil, d.readErr(op, err, ErrIllegalFiscalCard)
 	}
 	if !ctl.Deadline.IsZero() {
 		if err := checkDeadline(op, today, ctl, ef02); err != nil {
-			return ef02, nil, uc, err
+			return ef02, nil, nil, err
 		}
 	}
-	uc, err = d.userSession(ctx, op)
+	uc, err := d.userSession(ctx, op)
 	if err != nil {
-		return ef02, nil, uc, err
+		return ef02, nil, nil, err
 	}
-	pairs, err := uc.machines(ctx)
+	pairs, err := uc.ReadMachines(ctx)
 	if err != nil {
-		return ef02, nil, uc, d.userErr(op, err)
+		return ef02, nil, nil, d.userReadErr(op, err)
 	}
 	found := false
 	for _, p := range pairs {
-		if p.Machine == d.machine.Number && p.CardNo == ef02.CardNo {
+		if p.Machine == d.machine.Number && p.FiscalCard == ef02.CardNumber {
 			found = true
 		}
 	}
 	if !found {
-		return ef02, nil, uc, newErr(op, ErrIllegalUserCard, nil, "user card does not list machine %v with fiscal card %v", d.machine.Number, ef02.CardNo)
+		return ef02, nil, nil, newErr(op, ErrIllegalUserCard, nil, "user card does not list machine %v with fiscal card %v", d.machine.Number, ef02.CardNumber)
 	}
-	items, err := uc.taxItems(ctx)
+	items, err := taxItems(ctx, uc)
 	if err != nil {
-		return ef02, nil, uc, d.userErr(op, err)
+		return ef02, nil, nil, d.userReadErr(op, err)
 	}
 	if len(items) == 0 {
-		return ef02, nil, uc, newErr(op, ErrIllegalUserCard, nil, "user card holds no tax items")
+		return ef02, nil, nil, newErr(op, ErrIllegalUserCard, nil, "user card holds no tax items")
 	}
 	return ef02, items, uc, nil
 }
 
 // checkDeadline checks today ≤ 开票截止日期 ≤ application valid date.
-func checkDeadline(op string, today fiscal.Date, ctl fiscal.ControlData, ef02 fiscalEF02) error {
+func checkDeadline(op string, today fiscal.Date, ctl fiscal.ControlData, ef02 card.AppInfo) error {
 	if today.After(ctl.Deadline) {
 		return newErr(op, ErrDeadlinePassed, nil, "deadline %v, today is %v", ctl.Deadline, today)
 	}
-	if ctl.Deadline.After(ef02.AppValid) {
-		return newErr(op, ErrIllegalFiscalCard, nil, "deadline %v after the application's valid date %v", ctl.Deadline, ef02.AppValid)
+	if ctl.Deadline.After(ef02.Valid) {
+		return newErr(op, ErrIllegalFiscalCard, nil, "deadline %v after the application's valid date %v", ctl.Deadline, ef02.Valid)
 	}
 	return nil
 }
@@ -220,32 +218,32 @@ func checkDeadline(op string, today fiscal.Date, ctl fiscal.ControlData, ef02 fi
 // first control update (税控更新, from the user card's EF01 record for this
 // fiscal card) if the card holds no control data yet, and commits the
 // application record with the end of the intent.
-func (d *Device) finishInit(ctx context.Context, op string, id uint64, today fiscal.Date, ef02 fiscalEF02, items []fiscal.TaxItem, uc userCardApp, owner bool) error {
-	ctl, err := d.fc.ef01(ctx)
+func (d *Device) finishInit(ctx context.Context, op string, id uint64, today fiscal.Date, ef02 card.AppInfo, items []fiscal.TaxItem, uc *card.UserCard, owner bool) error {
+	ctl, err := d.fc.ReadControls(ctx)
 	if err != nil {
 		return d.readErr(op, err, ErrIllegalFiscalCard)
 	}
 	if ctl.Deadline.IsZero() {
-		data, ok, err := uc.controlRecord(ctx, ef02.CardNo)
+		data, ok, err := controlRecord(ctx, uc, ef02.CardNumber)
 		if err != nil {
-			return d.userErr(op, err)
+			return d.userReadErr(op, err)
 		}
 		if !ok {
-			return newErr(op, ErrIllegalUserCard, nil, "user card holds no control data for fiscal card %v", ef02.CardNo)
+			return newErr(op, ErrIllegalUserCard, nil, "user card holds no control data for fiscal card %v", ef02.CardNumber)
 		}
 		if err := d.verifyPIN(ctx, op, nil); err != nil {
 			return err
 		}
-		if err := d.fc.updateControls(ctx, data); err != nil {
+		if err := d.fc.UpdateControls(ctx, data); err != nil {
 			return d.fiscalErr(op, err)
 		}
-		if ctl, err = d.fc.ef01(ctx); err != nil {
+		if ctl, err = d.fc.ReadControls(ctx); err != nil {
 			return d.readErr(op, err, ErrIllegalFiscalCard)
 		}
 	}
 	app := memory.Application{
 		TaxpayerNumber: ef02.TaxpayerNo, TaxpayerName: ef02.TaxpayerName, TaxID: ef02.TaxpayerID,
-		FiscalCard: ef02.CardNo, InitDate: today, AppStart: ef02.AppStart, AppValid: ef02.AppValid,
+		FiscalCard: ef02.CardNumber, InitDate: today, AppStart: ef02.Start, AppValid: ef02.Valid,
 		TaxItems: items, Control: ctl,
 	}
 	b := new(memory.Batch)
@@ -278,8 +276,17 @@ func (d *Device) endIntent(ctx context.Context, id uint64) {
 // readErr maps an error reading a card file: malformed content is
 // illegal, anything else a card failure.
 func (d *Device) readErr(op string, err error, illegal error) error {
-	if errors.Is(err, fiscal.ErrLength) || errors.Is(err, fiscal.ErrDate) || errors.Is(err, fiscal.ErrBCD) || errors.Is(err, fiscal.ErrBadText) {
+	if isCardFormat(err) || errors.Is(err, fiscal.ErrLength) || errors.Is(err, fiscal.ErrDate) || errors.Is(err, fiscal.ErrBCD) || errors.Is(err, fiscal.ErrBadText) {
 		return newErr(op, illegal, err, "")
 	}
 	return d.fiscalErr(op, err)
+}
+
+// userReadErr maps an error reading a user-card file: malformed content
+// makes the user card illegal.
+func (d *Device) userReadErr(op string, err error) error {
+	if isCardFormat(err) {
+		return newErr(op, ErrIllegalUserCard, err, "")
+	}
+	return d.userErr(op, err)
 }

@@ -64,7 +64,7 @@ func (d *Device) Inspect(ctx context.Context, req InspectRequest) (InspectResult
 	if err != nil && req.SetTime.IsZero() {
 		return res, err
 	}
-	ch := card.NewChannel(req.Check, &card.ChannelOptions{Observer: d.obs})
+	cc := card.NewCheckCard(card.NewChannel(req.Check, &card.ChannelOptions{Observer: d.obs}))
 	checkErr := func(err error) error {
 		var te *card.TransportError
 		if errors.As(err, &te) {
@@ -72,26 +72,23 @@ func (d *Device) Inspect(ctx context.Context, req InspectRequest) (InspectResult
 		}
 		return newErr(op, ErrIllegalCheckCard, err, "")
 	}
-	if _, err := ch.SelectName(ctx, card.DFNameCheck); err != nil {
+	pin, hasPIN, err := userPIN(op, req.PIN)
+	if err != nil {
+		return res, err
+	}
+	if err := cc.Select(ctx); err != nil {
 		return res, checkErr(err)
 	}
-	if req.PIN != nil {
-		if err := ch.Verify(ctx, 0x00, req.PIN); err != nil {
+	if hasPIN {
+		if err := cc.Verify(ctx, pin); err != nil {
 			return res, checkErr(err)
 		}
 	}
-	var info card.CheckInfo
-	var auth card.CheckAuth
-	b, err := ch.ReadBinarySFI(ctx, 1, 0, card.CheckInfoLen)
-	if err == nil {
-		err = info.UnmarshalBinary(b)
-	}
+	info, err := cc.ReadInfo(ctx)
 	if err != nil {
 		return res, checkErr(err)
 	}
-	if b, err = ch.ReadBinarySFI(ctx, 2, 0, card.CheckAuthLen); err == nil {
-		err = auth.UnmarshalBinary(b)
-	}
+	auth, err := cc.ReadAuth(ctx)
 	if err != nil {
 		return res, checkErr(err)
 	}
@@ -105,15 +102,15 @@ func (d *Device) Inspect(ctx context.Context, req InspectRequest) (InspectResult
 	if err := d.ensureSelected(ctx); err != nil {
 		return res, err
 	}
-	chal, err := ch.GetChallenge(ctx, 8)
+	chal, err := cc.GetChallenge(ctx)
 	if err != nil {
 		return res, checkErr(err)
 	}
-	crypt, err := d.fc.ch.InternalAuthenticate(ctx, info.KeyID, chal)
+	crypt, err := d.fc.InternalAuthenticate(ctx, info.KeyID, chal)
 	if err != nil {
 		return res, d.fiscalErr(op, err)
 	}
-	if err := ch.ExternalAuthenticate(ctx, info.KeyID, crypt); err != nil {
+	if err := cc.ExternalAuthenticate(ctx, info.KeyID, crypt); err != nil {
 		return res, newErr(op, ErrIllegalCheckCard, err, "authentication with the fiscal card failed")
 	}
 
@@ -168,11 +165,10 @@ func (d *Device) Inspect(ctx context.Context, req InspectRequest) (InspectResult
 		return res, nil
 	}
 	for _, r := range recs {
-		b, err := r.MarshalBinary()
-		if err != nil {
-			return res, newErr(op, ErrBadRequest, err, "")
-		}
-		if err := ch.AppendRecord(ctx, 3, b); err != nil {
+		if err := cc.AppendRecord(ctx, r); err != nil {
+			if errors.Is(err, card.ErrBadArgument) {
+				return res, newErr(op, ErrBadRequest, err, "")
+			}
 			if errors.Is(err, card.ErrNotEnoughSpace) {
 				res.Truncated = true
 				break

@@ -219,11 +219,12 @@ func (d *Device) issueOne(ctx context.Context, op string, today fiscal.Date, v I
 	v.Detail.Number = d.next
 	v.Code = d.roll.Code
 	v.Time = memory.ClockOf(now)
-	block, err := fiscal.IssueInvoiceBlock{
+	block := fiscal.IssueInvoiceBlock{
 		Date: today, Type: v.Detail.Type, Number: v.Detail.Number,
 		Indexes: v.Indexes, Amounts: v.Amounts, Total: v.Detail.Total,
-	}.MarshalBinary()
-	if err != nil {
+	}
+	// Checked before the PIN is spent; the card client checks it again.
+	if err := block.Validate(); err != nil {
 		return Invoice{}, newErr(op, ErrBadRequest, err, "")
 	}
 	payload, err := json.Marshal(v)
@@ -234,7 +235,7 @@ func (d *Device) issueOne(ctx context.Context, op string, today fiscal.Date, v I
 	if err := d.verifyPIN(ctx, op, new(memory.Batch).BeginIntent(memory.Intent{ID: id, Op: opIssue, Payload: payload})); err != nil {
 		return Invoice{}, err
 	}
-	code, err := d.fc.issueInvoice(ctx, block)
+	code, err := d.fc.IssueInvoice(ctx, block)
 	if err != nil {
 		e := d.fiscalErr(op, err)
 		if errors.Is(e, ErrNoFiscalCard) {

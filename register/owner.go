@@ -71,8 +71,8 @@ func (d *Device) ChangeOwner(ctx context.Context, req ChangeOwnerRequest) error 
 	}
 	d.queue, d.queueID = nil, 0
 	d.hasRoll, d.next = false, 0
-	d.fc = fiscalCardApp{ch: card.NewChannel(req.Fiscal, &card.ChannelOptions{Observer: d.obs})}
-	d.uc = &userCardApp{ch: card.NewChannel(req.User, &card.ChannelOptions{Observer: d.obs})}
+	d.fc = d.newFiscalCard(req.Fiscal)
+	d.uc = d.newUserCard(req.User)
 	d.upin, d.selected = req.UserPIN, false
 	return d.registerCards(ctx, op, today, true)
 }

@@ -69,12 +69,12 @@ func (d *Device) recoverOne(ctx context.Context, in memory.Intent) error {
 		if err := d.ensureSelected(ctx); err != nil {
 			return err
 		}
-		ef03, err := d.fc.ef03(ctx)
+		ef03, err := d.fc.ReadDayAccumulation(ctx)
 		if err != nil {
 			return d.fiscalErr(op, err)
 		}
-		if ef03.PrevNumber == v.Detail.Number && !d.stored(ctx, v.Code, v.Detail.Number) {
-			v.Detail.FiscalCode = ef03.PrevCode
+		if ef03.PrevInvoice == v.Detail.Number && !d.stored(ctx, v.Code, v.Detail.Number) {
+			v.Detail.FiscalCode = ef03.PrevFiscalCode
 			if err := d.commitInvoice(ctx, op, in.ID, v); err != nil {
 				return err
 			}
@@ -94,7 +94,7 @@ func (d *Device) recoverOne(ctx context.Context, in memory.Intent) error {
 		if err := d.ensureSelected(ctx); err != nil {
 			return err
 		}
-		ef05, err := d.fc.ef05(ctx)
+		ef05, err := d.fc.ReadLoadedRoll(ctx)
 		if err != nil {
 			return d.fiscalErr(op, err)
 		}
@@ -118,15 +118,16 @@ func (d *Device) recoverOne(ctx context.Context, in memory.Intent) error {
 			d.pending = true
 			return nil // waits for the user card; fiscal operations go on
 		}
-		uc := *d.uc
-		if err := uc.selectApp(ctx); err != nil {
+		uc := d.uc
+		if err := uc.Select(ctx); err != nil {
 			return d.userErr(op, err)
 		}
-		r, ok, err := uc.pending(ctx)
+		p, err := uc.ReadPendingRoll(ctx)
 		if err != nil {
 			return d.userErr(op, err)
 		}
-		if ok && !d.knownRoll(r.Roll) {
+		r := p.Roll
+		if p.Pending && !d.knownRoll(r.Roll) {
 			if len(d.queue) >= MaxWaitingRolls {
 				return newErr(op, ErrRollStoreFull, nil, "")
 			}
@@ -151,11 +152,12 @@ func (d *Device) recoverOne(ctx context.Context, in memory.Intent) error {
 			if err := d.ensureSelected(ctx); err != nil {
 				return err
 			}
-			cardDecl, status, mac, err := d.fc.ef04(ctx)
+			ef04, err := d.fc.ReadLastDeclaration(ctx)
 			if err != nil {
 				return d.fiscalErr(op, err)
 			}
-			if cardDecl != decl {
+			status, mac := ef04.Status, ef04.MAC1
+			if ef04.Declaration != decl {
 				if err := d.mem.EndIntent(ctx, in.ID); err != nil {
 					return memErr(op, err)
 				}
@@ -218,7 +220,7 @@ func (d *Device) recoverOne(ctx context.Context, in memory.Intent) error {
 		if err := d.ensureSelected(ctx); err != nil {
 			return err
 		}
-		ef02, err := d.fc.ef02(ctx)
+		ef02, err := d.fc.ReadAppInfo(ctx)
 		if err != nil {
 			return d.fiscalErr(op, err)
 		}
@@ -226,7 +228,7 @@ func (d *Device) recoverOne(ctx context.Context, in memory.Intent) error {
 			if err := d.mem.EndIntent(ctx, in.ID); err != nil {
 				return memErr(op, err)
 			}
-			if ef02.Unregistered {
+			if !ef02.Registered {
 				d.powerLoss(ctx, "interrupted initialisation: the fiscal card is not registered")
 				return nil
 			}

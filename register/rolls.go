@@ -86,17 +86,21 @@ func (d *Device) knownRoll(r fiscal.Roll) bool {
 }
 
 // userSession selects the user application and presents the user PIN.
-func (d *Device) userSession(ctx context.Context, op string) (userCardApp, error) {
+func (d *Device) userSession(ctx context.Context, op string) (*card.UserCard, error) {
 	if d.uc == nil {
-		return userCardApp{}, newErr(op, ErrNoUserCard, nil, "")
+		return nil, newErr(op, ErrNoUserCard, nil, "")
 	}
-	uc := *d.uc
-	if err := uc.selectApp(ctx); err != nil {
-		return uc, d.userErr(op, err)
+	uc := d.uc
+	pin, hasPIN, err := userPIN(op, d.upin)
+	if err != nil {
+		return nil, err
 	}
-	if d.upin != nil {
-		if err := uc.verify(ctx, d.upin); err != nil {
-			return uc, d.userErr(op, err)
+	if err := uc.Select(ctx); err != nil {
+		return nil, d.userErr(op, err)
+	}
+	if hasPIN {
+		if err := uc.Verify(ctx, pin); err != nil {
+			return nil, d.userErr(op, err)
 		}
 	}
 	return uc, nil
@@ -124,7 +128,7 @@ func (d *Device) Distribute(ctx context.Context) (fiscal.Roll, error) {
 	if err := d.mem.BeginIntent(ctx, memory.Intent{ID: id, Op: opDistribute}); err != nil {
 		return fiscal.Roll{}, memErr(op, err)
 	}
-	r, err := uc.distribute(ctx)
+	r, err := uc.DistributeInvoiceNB(ctx)
 	if err != nil {
 		e := d.userErr(op, err)
 		if !errors.Is(e, ErrNoUserCard) {
@@ -205,7 +209,7 @@ func (d *Device) loadRoll(ctx context.Context, op string, r fiscal.SignedRoll) e
 	if err := d.verifyPIN(ctx, op, new(memory.Batch).BeginIntent(memory.Intent{ID: id, Op: opLoad, Payload: p})); err != nil {
 		return err
 	}
-	if err := d.fc.inputInvoiceNB(ctx, r); err != nil {
+	if err := d.fc.InputInvoiceNB(ctx, r); err != nil {
 		e := d.fiscalErr(op, err)
 		if errors.Is(e, ErrNoFiscalCard) {
 			d.pending = true // unknown outcome: recovery reads EF05
