@@ -24,9 +24,8 @@ type DeviceOptions struct {
 	// moving the offset of a clock shared with the device. Without it 3B
 	// answers "unknown command".
 	SetClock func(time.Time) error
-	// Declare, if set, carries out 3D (declaration to card). The register
-	// engine has no declaration yet; without it 3D answers "unknown
-	// command".
+	// Declare, if set, replaces the device's own declaration for 3D
+	// (declaration to card), for example to refuse it.
 	Declare func(ctx context.Context, req DeclareRequest) (Declaration, error)
 }
 
@@ -361,10 +360,28 @@ func (h *deviceHandler) DailyData(_ context.Context, q DateRange, limit int) ([]
 }
 
 func (h *deviceHandler) Declare(ctx context.Context, req DeclareRequest) (Declaration, error) {
-	if h.opts.Declare == nil {
-		return Declaration{}, ErrUnsupported
+	if h.opts.Declare != nil {
+		return h.opts.Declare(ctx, req)
 	}
-	return h.opts.Declare(ctx, req)
+	r := register.DeclareRequest{Mode: register.DeclareMode(req.Mode)}
+	if !req.EndDate.IsZero() {
+		r.End = fiscal.DateOf(req.EndDate)
+	}
+	d, err := h.dev.Declare(ctx, r)
+	if err != nil {
+		return Declaration{}, devErr(CmdDeclare, err)
+	}
+	return toDeclaration(d), nil
+}
+
+func toDeclaration(d memory.Declaration) Declaration {
+	r := d.Data
+	x := Declaration{Start: dateOnly(r.Start), End: dateOnly(r.End), NormalCount: uint32(max(r.NormalCount, 0)),
+		ReturnCount: uint16(r.ReturnCount), VoidCount: uint16(r.VoidCount), MAC: d.Response.MAC1, Signature: d.Response.Signature}
+	for i := range x.TaxIndex {
+		x.TaxIndex[i], x.Normal[i], x.Return[i] = uint8(r.Indexes[i]), u32(r.Normal[i]), u32(r.Return[i])
+	}
+	return x
 }
 
 func (h *deviceHandler) Declarations(_ context.Context, q DateRange, limit int) ([]Declaration, error) {
@@ -381,13 +398,7 @@ func (h *deviceHandler) Declarations(_ context.Context, q DateRange, limit int) 
 		if len(out) == limit {
 			break
 		}
-		r := d.Data
-		x := Declaration{Start: dateOnly(r.Start), End: dateOnly(r.End), NormalCount: uint32(max(r.NormalCount, 0)),
-			ReturnCount: uint16(r.ReturnCount), VoidCount: uint16(r.VoidCount), MAC: d.Response.MAC1, Signature: d.Response.Signature}
-		for i := range x.TaxIndex {
-			x.TaxIndex[i], x.Normal[i], x.Return[i] = uint8(r.Indexes[i]), u32(r.Normal[i]), u32(r.Return[i])
-		}
-		out = append(out, x)
+		out = append(out, toDeclaration(d))
 	}
 	return out, nil
 }

@@ -27,7 +27,7 @@ func TestConformanceDevice(t *testing.T) {
 	defer d.Close()
 	a, b := linktest.Pipe(nil)
 	serve(t, link.NewServer(d.Handler(), nil), a, b)
-	registertest.Run(t, link.NewClient(a, nil), &registertest.Options{SkipDeclare: true, OpenDay: true})
+	registertest.Run(t, link.NewClient(a, nil), &registertest.Options{OpenDay: true})
 }
 
 // Exactly once against the real engine: faults in both directions, every

@@ -283,6 +283,16 @@ func Run(t *testing.T, c *link.Client, opts *Options) {
 		if len(list) == 0 || list[len(list)-1] != decl {
 			t.Errorf("3E gave %d records; want the new declaration last", len(list))
 		}
+		// A declaration closes the days it covers: the last one now has
+		// its signed daily record.
+		days, err := c.DailyData(ctx, link.DateRange{From: decl.End, To: decl.End})
+		must(t, err, "daily data after declaring")
+		if len(days) != 1 {
+			t.Fatalf("%d daily records for %v after declaring it", len(days), decl.End.Format(time.DateOnly))
+		}
+		if sameDay(decl.End, normal.Time) {
+			checkDaily(t, days[0], normal)
+		}
 	})
 }
 
@@ -298,4 +308,9 @@ func checkDaily(t *testing.T, d link.DailyData, normal link.Invoice) {
 	if sum < normal.Total {
 		t.Errorf("daily normal amounts %d < invoice total %d", sum, normal.Total)
 	}
+}
+
+func sameDay(a, b time.Time) bool {
+	a, b = a.In(link.ChinaTime()), b.In(link.ChinaTime())
+	return a.Year() == b.Year() && a.YearDay() == b.YearDay()
 }

@@ -216,6 +216,11 @@ func (h *savingHandler) IssueReturn(ctx context.Context, req link.ReturnRequest)
 	return v, h.saved(err)
 }
 
+func (h *savingHandler) Declare(ctx context.Context, req link.DeclareRequest) (link.Declaration, error) {
+	v, err := h.Handler.Declare(ctx, req)
+	return v, h.saved(err)
+}
+
 func (h *savingHandler) Void(ctx context.Context, req link.VoidRequest) ([]link.Invoice, error) {
 	v, err := h.Handler.Void(ctx, req)
 	return v, h.saved(err)
