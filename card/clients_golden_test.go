@@ -42,6 +42,7 @@ func TestClientAPDUsGolden(t *testing.T) {
 		{"C0F7000016" + rollHex + "D1D2D3D4", "9000"},
 		{"C0FB000041" + dailyHex + dailyXOR + "81", "6181"}, {"00C0000081", sig + sigXOR + "9000"},
 		{"00880001 08 0102030405060708 08", "6108"}, {"00C0000008", "A1A2A3A4A5A6A7A8 9000"},
+		{"842401010C 3837363534333231 E1E2E3E4 08", "6108"}, {"00C0000008", "3837363534333231 9000"},
 		{"00B0810017", "6117"}, {"00C0000017", "20271231 000F4240 05F5E100 00989680 010000000000 00 9000"},
 		{"00B0850013", "6113"}, {"00C0000013", "01" + rollHex + "9000"},
 		// UserCard
@@ -99,6 +100,11 @@ func TestClientAPDUsGolden(t *testing.T) {
 	must(err)
 	_, err = fc.InternalAuthenticate(ctx, 1, [8]byte{1, 2, 3, 4, 5, 6, 7, 8})
 	must(err)
+	inForce, err := fc.UnblockPIN(ctx, PIN([]byte("87654321")), [4]byte{0xE1, 0xE2, 0xE3, 0xE4})
+	must(err)
+	if string(inForce[:]) != "87654321" {
+		t.Fatalf("PIN after unblock %q", inForce[:])
+	}
 	ctl, err := fc.ReadControls(ctx)
 	must(err)
 	if ctl.SingleLimit != 1_000_000 || ctl.Indexes[0] != 1 {

@@ -50,7 +50,8 @@
 //	      (each also matches ErrStatusInvalid)
 //	6981  VERIFY, VERIFY_FISCAL_PIN, INTERNAL/EXTERNAL AUTHENTICATE: ErrKeyType;
 //	      file commands: ErrFileType
-//	6985  INPUT_INVOICE_NB: ErrInvoiceStorageFull (also ErrConditionsNotSatisfied)
+//	6985  INPUT_INVOICE_NB: ErrInvoiceStorageFull; UPDATE_CONTROLS: ErrStaleControls
+//	      (each also ErrConditionsNotSatisfied)
 //	6A80  REGISTER_SIGN: ErrWrongFiscalCardNo (also ErrIncorrectData)
 //	63Cx  *PINError{Retries: x}, ErrWrongPIN (x = 0 also ErrPINBlocked)
 //	6983  on a PIN verification *PINError{Blocked: true}; always ErrPINBlocked

@@ -152,7 +152,10 @@ func responseErr(cmd string, err error) error {
 }
 
 // UpdateControls loads new control data from a user-card EF01 record:
-// C0 F6 00 00 1D key id ‖ ciphertext[24] ‖ MAC2[4]. 9302 is ErrMACInvalid.
+// C0 F6 00 00 1D key id ‖ ciphertext[24] ‖ MAC2[4]. 9302 is ErrMACInvalid;
+// 6985 is ErrStaleControls: the record is older than the one the card
+// applied last (the encrypted record carries an update counter, see the
+// emulator's doc). Sending the record in force again is accepted.
 // The record must belong to this fiscal card; the caller checks that with
 // the number from ReadAppInfo (the card would refuse with 9302 anyway).
 func (f *FiscalCard) UpdateControls(ctx context.Context, rec ControlRecord) error {
@@ -192,6 +195,28 @@ func (f *FiscalCard) DailyCollectSign(ctx context.Context, r fiscal.DailyRecord)
 	}
 	copy(sig[:], body)
 	return sig, nil
+}
+
+// UnblockPIN is the tax office's PIN unblock (税控卡解锁, reference §2.2):
+// 84 24 01 01 0C new PIN[8] ‖ MAC[4], Le 08. The MAC comes from the tax
+// office's system (the emulator's CardSet.UnblockMAC for the TEST
+// profile); the card checks it over its number and the new PIN, installs
+// the new PIN, restores the try counter and lifts the PIN block. It
+// answers with the PIN now in force, which the caller must store before
+// anything else (the emulator returns newPIN). 9302 is ErrMACInvalid, 6901
+// ErrNotRegistered, 6A81 ErrFuncNotSupported (a card without the command's
+// key).
+func (f *FiscalCard) UnblockPIN(ctx context.Context, newPIN PIN, mac [MACLen]byte) (PIN, error) {
+	data := make([]byte, 0, PINLen+MACLen)
+	data = append(append(data, newPIN[:]...), mac[:]...)
+	d, err := f.ch.Do(ctx, Command{CLA: CLAUnblock, INS: INSUnblockPIN, P1: P1UnblockPIN, P2: P2UnblockPIN, Data: data, Ne: PINLen})
+	if err != nil {
+		return PIN{}, err
+	}
+	if len(d) != PINLen {
+		return PIN{}, &FormatError{What: "PIN_UNBLOCK response", Reason: fmt.Sprintf("%d bytes, want %d", len(d), PINLen), Err: ErrMalformedRecord}
+	}
+	return PIN(d), nil
 }
 
 // InternalAuthenticate has the fiscal card encrypt a check card's 8-byte

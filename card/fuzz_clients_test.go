@@ -51,6 +51,7 @@ func fuzzOne(t *testing.T, in []byte) {
 			func() error { _, err := fc.GetRegisterNB(ctx); return err },
 			func() error { _, err := fc.TerminalRegister(ctx, [4]byte{}); return err },
 			func() error { _, err := fc.VerifyPIN(ctx, PIN{}); return err },
+			func() error { _, err := fc.UnblockPIN(ctx, PIN{}, [4]byte{}); return err },
 			func() error { _, err := fc.IssueInvoice(ctx, inv); return err },
 			func() error { _, err := fc.DeclareDuty(ctx, fiscal.Declaration{Start: d, End: d}); return err },
 			func() error { _, err := fc.DailyCollectSign(ctx, fiscal.DailyRecord{Date: d}); return err },

@@ -36,6 +36,16 @@ const (
 	INSDailyCollectSign byte = 0xFB
 )
 
+// PIN unblock (税控卡解锁) of the fiscal card, the tax office's command
+// (reference §2.2, seen in [PB] only): 84 24 01 01 0C new PIN[8] ‖ MAC[4],
+// Le 08. The class is 84, not C0.
+const (
+	CLAUnblock    byte = 0x84
+	INSUnblockPIN byte = 0x24
+	P1UnblockPIN  byte = 0x01
+	P2UnblockPIN  byte = 0x01
+)
+
 // User-card (用户卡) proprietary instruction bytes, CLA C0 (reference §2.3).
 const (
 	INSRegisterSign        byte = 0xE4
@@ -63,6 +73,9 @@ func SFI(fid uint16) byte { return byte(fid) & 0x1F }
 // e.g. "ISSUE_INVOICE" for C0 F2, "SELECT" for 00 A4. It returns
 // "INS xx" for unknown codes.
 func InsName(cla, ins byte) string {
+	if cla == CLAUnblock && ins == INSUnblockPIN {
+		return "PIN_UNBLOCK"
+	}
 	if cla&0xF0 == CLAProprietary&0xF0 && cla != CLAISO {
 		switch ins {
 		case INSGetRegisterNB:

@@ -47,6 +47,10 @@ var (
 	// ErrInvoiceStorageFull means the fiscal card cannot take another roll
 	// (6985 on INPUT_INVOICE_NB, 发票存储段已满).
 	ErrInvoiceStorageFull = errors.New("card: invoice roll storage full")
+	// ErrStaleControls means the fiscal card refused a control record older
+	// than the one it applied last (6985 on UPDATE_CONTROLS: a replay, or
+	// a user card not yet given the tax office's newer record).
+	ErrStaleControls = errors.New("card: control record older than the one in force")
 	// ErrNoCurrentEF means no EF is selected (6986).
 	ErrNoCurrentEF = errors.New("card: no current EF")
 	// ErrSecureMessaging means secure-messaging data objects are wrong (6988).
@@ -182,12 +186,14 @@ func (e *PINError) Unwrap() []error {
 //	SW    command                                  error
 //	6901  GET_REGISTER_NB, TERMINAL_REGISTER       ErrAlreadyRegistered (+ErrStatusInvalid)
 //	6901  ISSUE_INVOICE, DECLARE_DUTY, UPDATE_CONTROLS, INPUT_INVOICE_NB,
-//	      DAILY_COLLECT_SIGN, VERIFY_FISCAL_PIN    ErrNotRegistered (+ErrStatusInvalid)
+//	      DAILY_COLLECT_SIGN, VERIFY_FISCAL_PIN,
+//	      PIN_UNBLOCK                              ErrNotRegistered (+ErrStatusInvalid)
 //	6901  DATA_COLLECT                             ErrAlreadyCollected (+ErrStatusInvalid)
 //	6981  VERIFY, VERIFY_FISCAL_PIN, INTERNAL/EXTERNAL AUTHENTICATE
 //	                                               ErrKeyType
 //	6981  any other command                        ErrFileType
 //	6985  INPUT_INVOICE_NB                         ErrInvoiceStorageFull (+ErrConditionsNotSatisfied)
+//	6985  UPDATE_CONTROLS                          ErrStaleControls (+ErrConditionsNotSatisfied)
 //	6A80  REGISTER_SIGN                            ErrWrongFiscalCardNo (+ErrIncorrectData)
 //	9401  ISSUE_INVOICE                            ErrAmountOverLimit
 //	9401  DISTRIBUTE_INVOICE_NB                    ErrNoInvoiceToDistribute
@@ -228,7 +234,7 @@ func CheckStatus(cla, ins byte, sw SW) error {
 		case is(INSGetRegisterNB), is(INSTerminalRegister):
 			e.Err, e.Generic = ErrAlreadyRegistered, ErrStatusInvalid
 		case is(INSIssueInvoice), is(INSDeclareDuty), is(INSUpdateControls), is(INSInputInvoiceNB), is(INSDailyCollectSign),
-			is(INSVerifyFiscalPIN):
+			is(INSVerifyFiscalPIN), cla == CLAUnblock && ins == INSUnblockPIN:
 			e.Err, e.Generic = ErrNotRegistered, ErrStatusInvalid
 		case is(INSDataCollect):
 			e.Err, e.Generic = ErrAlreadyCollected, ErrStatusInvalid
@@ -247,8 +253,11 @@ func CheckStatus(cla, ins byte, sw SW) error {
 		}
 	case SWConditionsNotSatisfied:
 		e.Err = ErrConditionsNotSatisfied
-		if is(INSInputInvoiceNB) {
+		switch {
+		case is(INSInputInvoiceNB):
 			e.Err, e.Generic = ErrInvoiceStorageFull, ErrConditionsNotSatisfied
+		case is(INSUpdateControls):
+			e.Err, e.Generic = ErrStaleControls, ErrConditionsNotSatisfied
 		}
 	case SWNoCurrentEF:
 		e.Err = ErrNoCurrentEF

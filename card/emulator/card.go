@@ -325,6 +325,14 @@ func (c *Card) execute(cmd card.Command) ([]byte, card.SW) {
 	switch cmd.CLA {
 	case card.CLAISO:
 		return c.executeISO(cmd)
+	case card.CLAUnblock:
+		if c.st.Kind != KindFiscal || cmd.INS != card.INSUnblockPIN {
+			return nil, card.SWInsNotSupported
+		}
+		if !c.ses.selected {
+			return nil, card.SWConditionsNotSatisfied
+		}
+		return c.unblockPIN(cmd)
 	case card.CLAProprietary:
 		if c.st.Locked {
 			return nil, card.SWAppLocked

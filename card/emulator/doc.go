@@ -125,7 +125,20 @@
 //   - UPDATE_CONTROLS (C0 F6, key id ‖ ciphertext[24] ‖ MAC2): 9403 for a key
 //     id the profile does not hold, 9302 on a wrong MAC2, 6A80 when the
 //     ciphertext does not decrypt to control data with a valid deadline;
-//     then EF01 is replaced.
+//     then EF01 is replaced. Replay protection: the 24-byte plain text is
+//     the 23 bytes of EF01 ‖ an update counter (1..255). The card keeps
+//     the counter it applied last (0 on a new card) and applies a record
+//     only with a greater one; an older record (or another record under
+//     the same counter) gets 6985 (card.ErrStaleControls) and changes
+//     nothing, so a valid record copied off a user card cannot roll the
+//     limits or deadline back. 6985 rather than 9302 because the record
+//     is authentic, only stale. The record in force sent again (same
+//     counter, same data) gets 9000 and changes nothing, so a register
+//     that lost the answer can simply repeat the command. Issue writes
+//     counter 1; ProcessDeclarations one more than the larger of the user
+//     card's record and the fiscal card's counter, and fails after 255.
+//     With a Profile whose DecryptControls returns 23 bytes there is no
+//     counter and no replay check.
 //   - INPUT_INVOICE_NB (C0 F7, roll[18] ‖ MAC): 9302 on a wrong roll MAC
 //     (keyed by the taxpayer number of EF02), 6A80 on a bad code or range or
 //     a range overlapping a roll of the same code loaded before (the card
@@ -133,6 +146,17 @@
 //     numbers; then EF05.
 //   - INTERNAL AUTHENTICATE (00 88 00 key 08 challenge): Profile.AuthCryptogram
 //     under the taxpayer of EF02; 6A88 for an unknown key.
+//   - PIN_UNBLOCK (税控卡解锁, 84 24 01 01 0C new PIN[8] ‖ MAC[4], Le 08;
+//     the layout is the reference's inference): the tax office's command.
+//     Needs the application selected (6985), works on a blocked PIN and a
+//     locked application. 6A86 for other P1 P2, 6700 for a length other
+//     than 12, 6901 before registration, 6A81 when the profile is not an
+//     UnblockProfile, 9302 when the MAC is not UnblockMAC(card no, new PIN)
+//     (no try counter: the MAC is the tax office's, 2^32 guesses over the
+//     card interface). Then the new PIN is the fiscal PIN, the try counter
+//     is full, the application lock (9303) is lifted, the session is not
+//     PIN-verified; the card answers the PIN in force, i.e. the new PIN.
+//     CardSet.UnblockMAC computes the MAC.
 //
 // # User card
 //
@@ -173,9 +197,11 @@
 // # Tax office helpers
 //
 // Issue personalises a set; CardSet.ProcessDeclarations marks pending
-// declarations processed and writes the next control record; PurchaseRolls
-// adds EF05 batches; Card.Unblock resets the try counters and lifts
-// LockApplication (after which proprietary commands answer 9303).
+// declarations processed and writes the next control record (with the
+// next update counter); PurchaseRolls adds EF05 batches; CardSet.UnblockMAC
+// authorises PIN_UNBLOCK with a new fiscal PIN; Card.Unblock (without an
+// APDU) resets the try counters and lifts LockApplication (after which
+// proprietary commands answer 9303).
 // CardSet.Initialise runs the register's initialisation flow through APDUs.
 // CardSet.SaveDir and LoadCardSet keep a whole set in a directory.
 //
@@ -204,7 +230,9 @@
 // The payload holds: "kind", "profile" (Profile.Name, checked on load:
 // ErrProfileMismatch), "locked", "files" (an object "EF01".. → {"data":
 // base64 bytes} for binary EFs or {"records": [base64, ...]} for record EFs),
-// "pin", "pin_tries", "pin_max", "auth_tries" (check card), "roll_last" (last
+// "pin", "pin_tries", "pin_max", "auth_tries" (check card),
+// "controls_counter" (fiscal card: update counter last applied by
+// UPDATE_CONTROLS, 0..255, absent = 0), "roll_last" (last
 // invoice number used in the loaded roll), "days" (fiscal card: per-day
 // totals {"date", "normal", "return", "record"} of the days with invoices
 // not yet declared, "record" being the 64-byte accumulation kept when the

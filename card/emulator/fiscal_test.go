@@ -3,6 +3,7 @@ package emulator
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"testing"
 	"time"
 
@@ -422,6 +423,92 @@ func TestUpdateControlsFailures(t *testing.T) {
 	wantSW(t, "without PIN", sw, card.SWSecurityStatus)
 }
 
+// TestUpdateControlsReplay: a control record older than the one applied is
+// refused with 6985; the record in force may be sent again.
+func TestUpdateControlsReplay(t *testing.T) {
+	cs, _ := initSet(t, nil) // Initialise applied the issued record (counter 1)
+	f, u := cs.Fiscal, cs.User
+	userRec := func() []byte {
+		t.Helper()
+		r, sw := do(t, u, card.Command{CLA: 0, INS: card.INSReadRecord, P1: 1, P2: 1<<3 | 4, Ne: 37})
+		wantSW(t, "READ RECORD EF01", sw, card.SWOK)
+		return r[8:]
+	}
+	ef01 := func() []byte { return readBinary(t, f, 1, 23) }
+	update := func(b []byte) card.SW {
+		t.Helper()
+		_, sw := do(t, f, prop(card.INSUpdateControls, b, 0))
+		return sw
+	}
+	rec1 := userRec()
+	if f.st.ControlsCounter != 1 {
+		t.Fatalf("counter after the first update %d, want 1", f.st.ControlsCounter)
+	}
+	wantSW(t, "the record in force again", update(rec1), card.SWOK)
+
+	next := cs.Options.Controls
+	next.SingleLimit = 5_000
+	next.Deadline = d(2028, time.June, 30)
+	if _, err := cs.ProcessDeclarations(next); err != nil {
+		t.Fatal(err)
+	}
+	rec2 := userRec()
+	wantSW(t, "newer record", update(rec2), card.SWOK)
+	after2 := ef01()
+	var cd fiscal.ControlData
+	if err := cd.UnmarshalBinary(after2); err != nil || cd != next {
+		t.Fatalf("EF01 %+v %v", cd, err)
+	}
+	wantSW(t, "replay of the older record", update(rec1), card.SWConditionsNotSatisfied)
+	if !bytes.Equal(ef01(), after2) || f.st.ControlsCounter != 2 {
+		t.Fatalf("a refused replay changed EF01 or the counter (%d)", f.st.ControlsCounter)
+	}
+	wantSW(t, "record in force sent again", update(rec2), card.SWOK)
+
+	// The same counter with other content, and counter 0: refused.
+	p := testProfile()
+	no := cs.Options.FiscalCardNo
+	plain, _ := cs.Options.Controls.MarshalBinary()
+	forge := func(counter byte) []byte {
+		b, err := controlRecord(p, no, 1, plain, counter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b[8:]
+	}
+	wantSW(t, "same counter, other data", update(forge(2)), card.SWConditionsNotSatisfied)
+	wantSW(t, "counter 0", update(forge(0)), card.SWConditionsNotSatisfied)
+	wantSW(t, "a later counter", update(forge(9)), card.SWOK)
+
+	// The counter is kept across save and load, and the tax office's next
+	// record continues from the card's counter.
+	b, err := f.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := Load(b, cs.Options.Options)
+	if err != nil {
+		t.Fatal(err)
+	}
+	selectApp(t, g)
+	verifyPIN(t, g, g.st.PIN)
+	if _, sw := do(t, g, prop(card.INSUpdateControls, forge(8), 0)); sw != card.SWConditionsNotSatisfied {
+		t.Fatalf("counter 8 after 9 on the reloaded card: SW %v", sw)
+	}
+	if _, err := cs.ProcessDeclarations(next); err != nil {
+		t.Fatal(err)
+	}
+	wantSW(t, "tax office's record after a counter jump", update(userRec()), card.SWOK)
+	if f.st.ControlsCounter != 10 {
+		t.Fatalf("counter %d, want 10", f.st.ControlsCounter)
+	}
+	// 255 is the last counter; the issuer then refuses.
+	wantSW(t, "counter 255", update(forge(255)), card.SWOK)
+	if _, err := cs.ProcessDeclarations(next); !errors.Is(err, ErrIssue) {
+		t.Fatalf("ProcessDeclarations after counter 255: %v", err)
+	}
+}
+
 func TestInvoiceRolls(t *testing.T) {
 	cs, pin := initSet(t, func(o *IssueOptions) {
 		o.Rolls = []PurchasedRoll{{Code: fiscal.InvoiceCode([]byte("1440000000")), Start: 1, End: 3, Rolls: 2}}
@@ -501,4 +588,75 @@ func TestNoInvoiceInsideDeclaredPeriod(t *testing.T) {
 	cs2, _ := initSet(t, nil)
 	_, sw = do(t, cs2.Fiscal, prop(card.INSDeclareDuty, appendXOR(declaration(t, d(2025, 12, 31), d(2026, 11, 5), 0, 0)), 0x8E))
 	wantSW(t, "start before application start", sw, card.SWIncorrectData)
+}
+
+// noUnblock hides TestProfile's UnblockMAC.
+type noUnblock struct{ Profile }
+
+func TestPINUnblock(t *testing.T) {
+	cs, pin := initSet(t, nil)
+	f := cs.Fiscal
+	newPIN := [8]byte([]byte("NEWPIN01"))
+	mac, err := cs.UnblockMAC(newPIN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unblock := func(p1p2 uint16, data []byte) ([]byte, card.SW) {
+		t.Helper()
+		return do(t, f, card.Command{CLA: card.CLAUnblock, INS: card.INSUnblockPIN, P1: byte(p1p2 >> 8), P2: byte(p1p2), Data: data, Ne: 8})
+	}
+	good := cat(newPIN[:], mac[:])
+	// Block the fiscal PIN.
+	wrong := bytes.Clone(pin)
+	wrong[0] ^= 0xFF
+	for range 3 {
+		do(t, f, prop(card.INSVerifyFiscalPIN, wrong, 8))
+	}
+	_, sw := do(t, f, prop(card.INSVerifyFiscalPIN, pin, 8))
+	wantSW(t, "blocked", sw, card.SWAuthBlocked)
+
+	badMAC := bytes.Clone(good)
+	badMAC[9] ^= 1
+	_, sw = unblock(0x0101, badMAC)
+	wantSW(t, "bad MAC", sw, card.SWMACError)
+	otherPIN := bytes.Clone(good)
+	otherPIN[0] ^= 1
+	_, sw = unblock(0x0101, otherPIN)
+	wantSW(t, "PIN not the one MACed", sw, card.SWMACError)
+	_, sw = unblock(0x0001, good)
+	wantSW(t, "P1 00", sw, card.SWWrongP1P2)
+	_, sw = unblock(0x0101, good[:11])
+	wantSW(t, "11 bytes", sw, card.SWWrongLength)
+	_, sw = do(t, f, prop(card.INSVerifyFiscalPIN, pin, 8))
+	wantSW(t, "still blocked after refusals", sw, card.SWAuthBlocked)
+
+	f.LockApplication()
+	resp, sw := unblock(0x0101, good)
+	wantSW(t, "PIN_UNBLOCK", sw, card.SWOK)
+	if !bytes.Equal(resp, newPIN[:]) {
+		t.Fatalf("PIN_UNBLOCK answered % X, want the new PIN", resp)
+	}
+	// Unblocked, unlocked, the new PIN in force with all tries, not verified.
+	_, sw = issue(t, f, invoice(d(2026, time.March, 1), 1, 1, line{1, 1}))
+	wantSW(t, "ISSUE_INVOICE before VERIFY", sw, card.SWSecurityStatus)
+	_, sw = do(t, f, prop(card.INSVerifyFiscalPIN, pin, 8))
+	wantSW(t, "old PIN", sw, card.SWRetriesLeft(2))
+	next := verifyPIN(t, f, newPIN[:])
+	verifyPIN(t, f, next)
+
+	// The user card does not know the command; an unregistered fiscal card
+	// answers 6901; a profile without the key 6A81.
+	selectApp(t, cs.User)
+	_, sw = do(t, cs.User, card.Command{CLA: card.CLAUnblock, INS: card.INSUnblockPIN, P1: 1, P2: 1, Data: good, Ne: 8})
+	wantSW(t, "user card", sw, card.SWInsNotSupported)
+	fresh := newSet(t, nil)
+	selectApp(t, fresh.Fiscal)
+	_, sw = do(t, fresh.Fiscal, card.Command{CLA: card.CLAUnblock, INS: card.INSUnblockPIN, P1: 1, P2: 1, Data: good, Ne: 8})
+	wantSW(t, "unregistered", sw, card.SWStatusInvalid)
+	plain, _ := initSet(t, func(o *IssueOptions) { o.Options.Profile = noUnblock{testProfile()} })
+	_, sw = do(t, plain.Fiscal, card.Command{CLA: card.CLAUnblock, INS: card.INSUnblockPIN, P1: 1, P2: 1, Data: good, Ne: 8})
+	wantSW(t, "profile without the unblock key", sw, card.SWFuncNotSupported)
+	if _, err := plain.UnblockMAC(newPIN); !errors.Is(err, ErrUnknownKey) {
+		t.Fatalf("UnblockMAC without the key: %v", err)
+	}
 }

@@ -556,10 +556,21 @@ func (c *Card) updateControls(cmd card.Command) ([]byte, card.SW) {
 		}
 		return nil, card.SWIncorrectData
 	}
-	if len(plain) != ControlsLen || !validDate(plain[ef01Deadline:ef01Deadline+4]) {
+	if (len(plain) != ControlsLen && len(plain) != ControlsPlainLen) || !validDate(plain[ef01Deadline:ef01Deadline+4]) {
 		return nil, card.SWIncorrectData
 	}
-	copy(c.ef(1), plain)
+	if len(plain) == ControlsPlainLen {
+		ctr := int(plain[ControlsLen])
+		switch {
+		case ctr > c.st.ControlsCounter:
+			c.st.ControlsCounter = ctr
+		case ctr == c.st.ControlsCounter && bytes.Equal(plain[:ControlsLen], c.ef(1)):
+			return nil, card.SWOK // the record in force, sent again: nothing changes
+		default:
+			return nil, card.SWConditionsNotSatisfied // an older record: replay
+		}
+	}
+	copy(c.ef(1), plain[:ControlsLen])
 	return nil, card.SWOK
 }
 
@@ -616,6 +627,37 @@ func (c *Card) rollRemaining() uint32 {
 		return 0
 	}
 	return end - last
+}
+
+// unblockPIN: 84 24 01 01 0C new PIN[8] ‖ MAC[4] → the PIN in force[8].
+// It works on a blocked PIN and on a locked application (it lifts both).
+func (c *Card) unblockPIN(cmd card.Command) ([]byte, card.SW) {
+	if cmd.P1 != card.P1UnblockPIN || cmd.P2 != card.P2UnblockPIN {
+		return nil, card.SWWrongP1P2
+	}
+	if len(cmd.Data) != PINLen+MACLen {
+		return nil, card.SWWrongLength
+	}
+	if !c.registered() {
+		return nil, card.SWStatusInvalid
+	}
+	up, ok := c.opts.Profile.(UnblockProfile)
+	if !ok {
+		return nil, card.SWFuncNotSupported
+	}
+	pin, mac := cmd.Data[:PINLen], cmd.Data[PINLen:]
+	want, err := up.UnblockMAC(c.fiscalCardNo(), pin)
+	if err != nil {
+		return nil, cryptoSW(err)
+	}
+	if subtle.ConstantTimeCompare(want, mac) != 1 {
+		return nil, card.SWMACError
+	}
+	c.st.PIN = append([]byte(nil), pin...)
+	c.st.PINTries = c.st.PINMax
+	c.st.Locked = false
+	c.ses.pinOK = false
+	return append([]byte(nil), pin...), card.SWOK
 }
 
 // internalAuth: INTERNAL AUTHENTICATE 00 88 00 key id 08 challenge[8].

@@ -219,7 +219,7 @@ func Issue(opts IssueOptions) (*CardSet, error) {
 	// User card.
 	u := newState(KindUser, p.Name(), tries)
 	u.PIN = append([]byte(nil), opts.UserPIN[:]...)
-	rec, err := controlRecord(p, opts.FiscalCardNo, opts.ControlKeyID, controls)
+	rec, err := controlRecord(p, opts.FiscalCardNo, opts.ControlKeyID, controls, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -276,8 +276,11 @@ func Issue(opts IssueOptions) (*CardSet, error) {
 	}, nil
 }
 
-func controlRecord(p Profile, fiscalCard fiscal.CardNumber, keyID byte, controls []byte) ([]byte, error) {
-	ct, err := p.EncryptControls(fiscalCard[:], keyID, controls)
+// controlRecord builds a user EF01 record: card no ‖ key id ‖
+// Encrypt(controls ‖ counter) ‖ MAC2.
+func controlRecord(p Profile, fiscalCard fiscal.CardNumber, keyID byte, controls []byte, counter byte) ([]byte, error) {
+	plain := append(append(make([]byte, 0, ControlsPlainLen), controls...), counter)
+	ct, err := p.EncryptControls(fiscalCard[:], keyID, plain)
 	if err != nil {
 		return nil, issueErr("encrypting control data: %v", err)
 	}
@@ -306,7 +309,11 @@ func purchaseRecord(r PurchasedRoll) ([]byte, error) {
 // declaration record in the user card's EF04 is marked processed, and the
 // control record of the set's fiscal card in EF01 is replaced by next,
 // encrypted under the set's control key id, for the next UPDATE_CONTROLS.
-// It returns how many declarations it processed.
+// Its update counter is one more than the larger of the replaced record's
+// and the one the fiscal card last applied (Issue writes counter 1), so
+// the fiscal card accepts it and refuses every older record; after 255
+// updates it fails with ErrIssue. It returns how many declarations it
+// processed.
 //
 // A CardSet built by hand (not by Issue or LoadCardSet) works too: a zero
 // Options.FiscalCardNo is read from the fiscal card's EF02 and a zero
@@ -320,24 +327,38 @@ func (cs *CardSet) ProcessDeclarations(next fiscal.ControlData) (int, error) {
 		return 0, issueErr("card set without user card or profile")
 	}
 	no := cs.Options.FiscalCardNo
-	if no == (fiscal.CardNumber{}) && cs.Fiscal != nil {
+	applied := 0 // update counter last applied by the fiscal card
+	if cs.Fiscal != nil {
 		cs.Fiscal.mu.Lock()
-		copy(no[:], cs.Fiscal.fiscalCardNo())
+		if no == (fiscal.CardNumber{}) {
+			copy(no[:], cs.Fiscal.fiscalCardNo())
+		}
+		applied = cs.Fiscal.st.ControlsCounter
 		cs.Fiscal.mu.Unlock()
 	}
 	u := cs.User
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	keyID := cs.Options.ControlKeyID
-	if keyID == 0 {
-		keyID = 1
-		for _, r := range u.st.file(1).Records {
-			if string(r[:CardNoLen]) == string(no[:]) {
-				keyID = r[CardNoLen]
-			}
+	last := applied
+	for _, r := range u.st.file(1).Records {
+		if string(r[:CardNoLen]) != string(no[:]) {
+			continue
+		}
+		if cs.Options.ControlKeyID == 0 {
+			keyID = r[CardNoLen]
+		}
+		if old, err := cs.Profile.DecryptControls(no[:], r[CardNoLen], r[CardNoLen+1:CardNoLen+1+CipherLen]); err == nil && len(old) == ControlsPlainLen {
+			last = max(last, int(old[ControlsLen]))
 		}
 	}
-	rec, err := controlRecord(cs.Profile, no, keyID, plain)
+	if keyID == 0 {
+		keyID = 1
+	}
+	if last >= 0xFF {
+		return 0, issueErr("control update counter of fiscal card %s exhausted (255 updates)", no)
+	}
+	rec, err := controlRecord(cs.Profile, no, keyID, plain, byte(last+1))
 	if err != nil {
 		return 0, err
 	}
@@ -394,6 +415,33 @@ func (c *Card) Unblock() {
 		c.st.AuthTries = c.st.PINMax
 	}
 	c.st.Locked = false
+}
+
+// UnblockMAC is the tax office's side of the PIN unblock (税控卡解锁): the
+// MAC that lets PIN_UNBLOCK (84 24 01 01, card.FiscalCard.UnblockPIN)
+// install newPIN on the set's fiscal card. It fails with ErrUnknownKey
+// when the set's profile is not an UnblockProfile.
+func (cs *CardSet) UnblockMAC(newPIN [PINLen]byte) ([MACLen]byte, error) {
+	var out [MACLen]byte
+	up, ok := cs.Profile.(UnblockProfile)
+	if !ok {
+		return out, fmt.Errorf("%w: profile %q has no PIN-unblock key", ErrUnknownKey, cs.Profile.Name())
+	}
+	no := cs.Options.FiscalCardNo
+	if no == (fiscal.CardNumber{}) && cs.Fiscal != nil {
+		cs.Fiscal.mu.Lock()
+		copy(no[:], cs.Fiscal.fiscalCardNo())
+		cs.Fiscal.mu.Unlock()
+	}
+	mac, err := up.UnblockMAC(no[:], newPIN[:])
+	if err != nil {
+		return out, err
+	}
+	if len(mac) != MACLen {
+		return out, fmt.Errorf("emulator: unblock MAC of %d bytes", len(mac))
+	}
+	copy(out[:], mac)
+	return out, nil
 }
 
 // LockApplication locks the card's application permanently (until

@@ -24,10 +24,13 @@ const (
 	SignatureLen  = 128 // 电子签名 of a daily record or a declaration
 	ControlsLen   = 23  // plain fiscal EF01 control data
 	CipherLen     = 24  // encrypted control data in UPDATE_CONTROLS
-	ChallengeLen  = 8   // GET CHALLENGE / INTERNAL AUTHENTICATE block
-	RandomLen     = 4   // random of GET_REGISTER_NB
-	CardNoLen     = 8   // fiscal-card number, machine number, taxpayer number
-	RollLen       = 18  // invoice code[10] ‖ start u32 ‖ end u32
+	// ControlsPlainLen is the plain text inside the 24-byte ciphertext:
+	// control data[23] ‖ update counter[1] (see UPDATE_CONTROLS in doc.go).
+	ControlsPlainLen = 24
+	ChallengeLen     = 8  // GET CHALLENGE / INTERNAL AUTHENTICATE block
+	RandomLen        = 4  // random of GET_REGISTER_NB
+	CardNoLen        = 8  // fiscal-card number, machine number, taxpayer number
+	RollLen          = 18 // invoice code[10] ‖ start u32 ‖ end u32
 )
 
 // Profile is the cryptography inside the cards. GB 18240 does not publish
@@ -57,9 +60,15 @@ type Profile interface {
 	// in INPUT_INVOICE_NB. Rolls belong to a taxpayer, not to one machine.
 	RollMAC(taxpayerNo, roll []byte) ([]byte, error)
 
-	// EncryptControls and DecryptControls protect the 23-byte fiscal EF01
-	// control data under key keyID of one fiscal card. DecryptControls
-	// fails for a ciphertext that does not decrypt to well-formed data.
+	// EncryptControls and DecryptControls protect the fiscal EF01 control
+	// data under key keyID of one fiscal card. The plain text is
+	// ControlsPlainLen (24) bytes: the 23-byte control data ‖ the update
+	// counter the card checks against replays. EncryptControls also takes
+	// the 23 bytes alone (the TEST profile then puts 0x80 in the counter
+	// byte, the padding it used before counters existed). DecryptControls
+	// returns the 24 bytes; a profile returning only 23 carries no
+	// counter, and the card then cannot refuse a replayed record. It fails
+	// for a ciphertext that does not decrypt to well-formed data.
 	EncryptControls(fiscalCardNo []byte, keyID byte, plain []byte) ([]byte, error)
 	DecryptControls(fiscalCardNo []byte, keyID byte, ciphertext []byte) ([]byte, error)
 	// ControlsMAC is the MAC2 over keyID ‖ ciphertext of UPDATE_CONTROLS.
@@ -86,6 +95,16 @@ type Profile interface {
 	AuthCryptogram(taxpayerNo []byte, keyID byte, challenge []byte) ([]byte, error)
 }
 
+// UnblockProfile is implemented by a Profile that also holds the tax
+// office's PIN-unblock key (税控卡解锁, 84 24 01 01). It is a separate
+// interface so that profiles written before the command existed keep
+// compiling; with a profile that lacks it the fiscal card answers 6A81.
+type UnblockProfile interface {
+	// UnblockMAC is the 4-byte MAC of PIN_UNBLOCK over the fiscal card's
+	// number and the 8-byte new PIN.
+	UnblockMAC(fiscalCardNo, newPIN []byte) ([]byte, error)
+}
+
 // ErrUnknownKey means the profile does not hold the key asked for (an
 // unsupported key version or key id).
 var ErrUnknownKey = errors.New("emulator: key not held by the crypto profile")
@@ -109,13 +128,17 @@ var ErrBadSignature = errors.New("emulator: signature does not verify")
 //   - 税控码: 3DES (EDE, 2-key) CBC-MAC, padding method 2, the IV being the
 //     previous 税控码, full 8-byte last block; so every code depends on the
 //     whole chain before it.
-//   - Control data: 3DES (EDE, 2-key) CBC, IV zero, the 23 bytes padded with
-//     one 0x80 byte to 24.
+//   - Control data: 3DES (EDE, 2-key) CBC, IV zero, over the 24 bytes
+//     control data ‖ update counter (23 bytes given alone get 0x80 as
+//     their 24th byte).
 //   - Signatures: RSA-1024, PKCS #1 v1.5 with SHA-256. One key pair per
 //     fiscal-card number, generated deterministically from the seed (primes
 //     found by a SHA-256 counter stream) and cached inside the profile value.
 //   - INTERNAL AUTHENTICATE: 3DES (EDE, 2-key) encryption of the 8-byte
 //     challenge under a key per (taxpayer, key id).
+//   - PIN unblock MAC (UnblockProfile): the 4-byte retail MAC above over
+//     fiscal card number[8] ‖ new PIN[8], under a key per fiscal card
+//     (label "unblock-mac").
 //
 // Key ids accepted for control data and authentication are those in
 // KeyIDs (default 1 and 2); others give ErrUnknownKey.
@@ -271,10 +294,15 @@ func (p *TestProfile) EncryptControls(fiscalCardNo []byte, keyID byte, plain []b
 	if !p.hasKey(keyID) {
 		return nil, fmt.Errorf("%w: control key id %d", ErrUnknownKey, keyID)
 	}
-	if len(plain) != ControlsLen {
-		return nil, fmt.Errorf("emulator: control data of %d bytes, want %d", len(plain), ControlsLen)
+	buf := make([]byte, 0, CipherLen)
+	switch len(plain) {
+	case ControlsLen:
+		buf = append(append(buf, plain...), 0x80)
+	case ControlsPlainLen:
+		buf = append(buf, plain...)
+	default:
+		return nil, fmt.Errorf("emulator: control data of %d bytes, want %d or %d", len(plain), ControlsLen, ControlsPlainLen)
 	}
-	buf := append(append(make([]byte, 0, CipherLen), plain...), 0x80)
 	cipher.NewCBCEncrypter(p.schedules("controls-enc", []byte{keyID}, fiscalCardNo)[0], make([]byte, 8)).CryptBlocks(buf, buf)
 	return buf, nil
 }
@@ -289,10 +317,7 @@ func (p *TestProfile) DecryptControls(fiscalCardNo []byte, keyID byte, ciphertex
 	}
 	buf := append([]byte(nil), ciphertext...)
 	cipher.NewCBCDecrypter(p.schedules("controls-enc", []byte{keyID}, fiscalCardNo)[0], make([]byte, 8)).CryptBlocks(buf, buf)
-	if buf[ControlsLen] != 0x80 {
-		return nil, ErrBadCiphertext
-	}
-	return buf[:ControlsLen], nil
+	return buf, nil
 }
 
 // ControlsMAC implements Profile.
@@ -316,6 +341,11 @@ func (p *TestProfile) FiscalCode(fiscalCardNo, previous, block []byte) ([]byte, 
 		c.Encrypt(h, h)
 	}
 	return h, nil
+}
+
+// UnblockMAC implements UnblockProfile.
+func (p *TestProfile) UnblockMAC(fiscalCardNo, newPIN []byte) ([]byte, error) {
+	return p.mac4("unblock-mac", cat(fiscalCardNo, newPIN), fiscalCardNo), nil
 }
 
 // DeclarationMAC implements Profile.

@@ -68,10 +68,21 @@ func TestTestProfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	back, err := q.DecryptControls(no, 1, ct)
-	if err != nil || !bytes.Equal(back, plain) {
-		t.Fatalf("decrypt: % X %v", back, err)
+	if err != nil || !bytes.Equal(back, append(bytes.Clone(plain), 0x80)) {
+		t.Fatalf("decrypt of 23 bytes alone: % X %v, want them ‖ 80", back, err)
 	}
-	if _, err := p.DecryptControls(no, 2, ct); err == nil {
+	withCounter := append(bytes.Clone(plain), 7)
+	ct7, err := p.EncryptControls(no, 1, withCounter)
+	if err != nil || len(ct7) != 24 {
+		t.Fatal(err)
+	}
+	if back, err = q.DecryptControls(no, 1, ct7); err != nil || !bytes.Equal(back, withCounter) {
+		t.Fatalf("decrypt with counter: % X %v", back, err)
+	}
+	if _, err := p.EncryptControls(no, 1, plain[:22]); err == nil {
+		t.Fatal("22 bytes of control data encrypted")
+	}
+	if back, err := p.DecryptControls(no, 2, ct); err == nil && bytes.Equal(back[:23], plain) {
 		t.Fatal("decrypted under another key")
 	}
 	if _, err := p.EncryptControls(no, 3, plain); !errors.Is(err, ErrUnknownKey) {

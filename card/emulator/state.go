@@ -49,6 +49,9 @@ type state struct {
 	// and per-day totals of invoices not yet declared.
 	RollLast uint32     `json:"roll_last,omitempty"`
 	Days     []dayTotal `json:"days,omitempty"`
+	// Fiscal card: update counter of the control record last applied by
+	// UPDATE_CONTROLS (0 = none yet).
+	ControlsCounter int `json:"controls_counter,omitempty"`
 	// Fiscal card: every roll loaded so far (18 bytes each, oldest first,
 	// at most maxLoadedRolls), so a used roll cannot be loaded again.
 	LoadedRolls [][]byte `json:"loaded_rolls,omitempty"`
@@ -130,6 +133,9 @@ func (st *state) validate() error {
 	}
 	if st.Kind != KindFiscal && len(st.PIN) != PINLen {
 		return errors.New("user and check cards need a PIN")
+	}
+	if st.ControlsCounter < 0 || st.ControlsCounter > 0xFF {
+		return fmt.Errorf("controls counter %d outside 0..255", st.ControlsCounter)
 	}
 	if len(st.LoadedRolls) > maxLoadedRolls {
 		return fmt.Errorf("%d loaded rolls, at most %d", len(st.LoadedRolls), maxLoadedRolls)
