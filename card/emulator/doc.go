@@ -242,6 +242,10 @@
 // wrong sizes, too many records or inconsistent counters are rejected with a
 // *StateError wrapping ErrBadState, and the card being loaded into is left
 // unchanged. SaveFile writes a temporary file in the same directory, syncs
-// it, renames it over the target and syncs the directory. The power session
-// is not saved.
+// it, renames it over the target and syncs the directory; a failure at any
+// step before the rename leaves the old file as it was and removes the
+// temporary file (tested by injecting a failure at each step), and a
+// failed directory sync is reported although the new file is in place.
+// SaveDir saves three files one after the other: each is atomic, the set
+// is not. The power session is not saved.
 package emulator

@@ -314,35 +314,87 @@ func LoadFile(path string, opts Options) (*Card, error) {
 
 // SaveFile writes the card's state to path atomically: into a temporary
 // file in the same directory, synced, then renamed over path, and the
-// directory synced. A crash leaves either the old or the new file.
+// directory synced. A crash or a failed step leaves either the old file
+// or the new one, never a mix, and a failure before the rename removes
+// the temporary file. An error from the final directory sync is returned
+// too: the new file is then in place but may not survive a power cut.
 func (c *Card) SaveFile(path string) error {
 	b, err := c.MarshalBinary()
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	return writeAtomic(osFS{}, path, b)
+}
+
+// saveFS is what writeAtomic needs from the file system; tests inject
+// failures through it.
+type saveFS interface {
+	CreateTemp(dir, pattern string) (saveFile, error)
+	Rename(oldpath, newpath string) error
+	Remove(name string) error
+	SyncDir(dir string) error
+}
+
+// saveFile is the temporary file of writeAtomic.
+type saveFile interface {
+	Name() string
+	Write(b []byte) (int, error)
+	Sync() error
+	Close() error
+}
+
+// osFS is saveFS on the real file system.
+type osFS struct{}
+
+func (osFS) CreateTemp(dir, pattern string) (saveFile, error) { return os.CreateTemp(dir, pattern) }
+func (osFS) Rename(oldpath, newpath string) error             { return os.Rename(oldpath, newpath) }
+func (osFS) Remove(name string) error                         { return os.Remove(name) }
+func (osFS) SyncDir(dir string) error {
+	d, err := os.Open(dir)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// writeAtomic writes b to path through a synced temporary file renamed
+// over path, then syncs the directory.
+func writeAtomic(fsys saveFS, path string, b []byte) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := fsys.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("emulator: save %s: %w", path, err)
+	}
+	renamed := false
+	defer func() {
+		if !renamed {
+			fsys.Remove(tmp.Name())
+		}
+	}()
+	fail := func(step string, err error) error {
+		return fmt.Errorf("emulator: save %s: %s: %w", path, step, err)
+	}
 	if _, err := tmp.Write(b); err != nil {
 		tmp.Close()
-		return err
+		return fail("write", err)
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return err
+		return fail("sync", err)
 	}
 	if err := tmp.Close(); err != nil {
-		return err
+		return fail("close", err)
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
+	if err := fsys.Rename(tmp.Name(), path); err != nil {
+		return fail("rename", err)
 	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
+	renamed = true
+	if err := fsys.SyncDir(dir); err != nil {
+		return fail("directory sync (the new file is in place)", err)
 	}
 	return nil
 }

@@ -321,3 +321,144 @@ func TestProcessDeclarationsOnHandBuiltSet(t *testing.T) {
 		t.Fatalf("single limit %d", got)
 	}
 }
+
+// faultyFS is the real file system with one failing step.
+type faultyFS struct {
+	osFS
+	fail string // "create", "write", "sync", "close", "rename", "syncdir"
+}
+
+var errInjected = errors.New("injected failure")
+
+type faultyFile struct {
+	*os.File
+	fail string
+}
+
+func (f faultyFile) Write(b []byte) (int, error) {
+	if f.fail == "write" {
+		n, _ := f.File.Write(b[:len(b)/2]) // a torn write
+		return n, errInjected
+	}
+	return f.File.Write(b)
+}
+
+func (f faultyFile) Sync() error {
+	if f.fail == "sync" {
+		return errInjected
+	}
+	return f.File.Sync()
+}
+
+func (f faultyFile) Close() error {
+	err := f.File.Close()
+	if f.fail == "close" {
+		return errInjected
+	}
+	return err
+}
+
+func (f faultyFS) CreateTemp(dir, pattern string) (saveFile, error) {
+	if f.fail == "create" {
+		return nil, errInjected
+	}
+	tf, err := os.CreateTemp(dir, pattern)
+	if err != nil {
+		return nil, err
+	}
+	return faultyFile{File: tf, fail: f.fail}, nil
+}
+
+func (f faultyFS) Rename(oldpath, newpath string) error {
+	if f.fail == "rename" {
+		return errInjected
+	}
+	return f.osFS.Rename(oldpath, newpath)
+}
+
+func (f faultyFS) SyncDir(dir string) error {
+	if f.fail == "syncdir" {
+		return errInjected
+	}
+	return f.osFS.SyncDir(dir)
+}
+
+// TestSaveFileFailures: a save that fails at any step leaves the previous
+// file intact and no temporary file behind.
+func TestSaveFileFailures(t *testing.T) {
+	cs, _ := initSet(t, nil)
+	old, err := cs.Fiscal.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	newer, err := cs.User.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []string{"create", "write", "sync", "close", "rename", "syncdir"} {
+		t.Run(step, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "card.state")
+			if err := writeAtomic(osFS{}, path, old); err != nil {
+				t.Fatal(err)
+			}
+			err := writeAtomic(faultyFS{fail: step}, path, newer)
+			if !errors.Is(err, errInjected) {
+				t.Fatalf("err = %v, want the injected failure", err)
+			}
+			got, rerr := os.ReadFile(path)
+			if rerr != nil {
+				t.Fatal(rerr)
+			}
+			want := old
+			if step == "syncdir" {
+				want = newer // renamed into place; only its durability is in doubt
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("after a failed %s the file holds %d bytes, want the %s state", step, len(got), map[bool]string{true: "new", false: "old"}[step == "syncdir"])
+			}
+			if _, err := LoadFile(path, cs.Options.Options); err != nil {
+				t.Fatalf("file unreadable after a failed %s: %v", step, err)
+			}
+			ents, _ := os.ReadDir(dir)
+			if len(ents) != 1 {
+				t.Fatalf("%d entries left in the directory after a failed %s", len(ents), step)
+			}
+		})
+	}
+}
+
+// TestSaveFileRealFailures uses failures of the real file system: a parent
+// that is a file, and a target that is a directory.
+func TestSaveFileRealFailures(t *testing.T) {
+	cs := newSet(t, nil)
+	dir := t.TempDir()
+	notDir := filepath.Join(dir, "plain")
+	if err := os.WriteFile(notDir, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := cs.Fiscal.SaveFile(filepath.Join(notDir, "card.state")); err == nil {
+		t.Fatal("saved below a regular file")
+	}
+	target := filepath.Join(dir, "taken")
+	if err := os.Mkdir(target, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(target, "keep"), []byte("keep"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := cs.Fiscal.SaveFile(target); err == nil {
+		t.Fatal("saved over a non-empty directory")
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 2 {
+		names := []string{}
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		t.Fatalf("directory holds %v after failed saves, want only plain and taken", names)
+	}
+	if b, err := os.ReadFile(filepath.Join(target, "keep")); err != nil || string(b) != "keep" {
+		t.Fatalf("a failed save touched the directory it could not replace: %q %v", b, err)
+	}
+}
