@@ -39,8 +39,8 @@ func TestExactlyOnceDeviceUnderFaults(t *testing.T) {
 	}
 	d := newDevice(t, t.TempDir())
 	defer d.Close()
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("fault seed %d (client side), %d (server side)", seed, seed+1)
+	seed := faultSeed(t)
+	t.Logf("fault seed %d (client side), %d (server side); repeat with -faultseed %d", seed, seed+1, seed)
 	f := link.Faults{Drop: 0.02, Duplicate: 0.03, Corrupt: 0.02, Cut: 0.02, Delay: 0.03, MaxDelay: 5 * time.Millisecond}
 	fa, fb := f, f
 	fa.Seed, fb.Seed = seed, seed+1

@@ -3,6 +3,7 @@ package link_test
 import (
 	"context"
 	"errors"
+	"flag"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -13,6 +14,18 @@ import (
 	"github.com/fiscalkit/gb18240/register/link/linktest"
 	"github.com/fiscalkit/gb18240/register/registertest"
 )
+
+var faultSeedFlag = flag.Uint64("faultseed", 0, "seed of the fault-injection tests (0: from the clock)")
+
+// faultSeed returns the seed of a fault-injection run: -faultseed, or the
+// clock. Tests print it so that a failing run can be repeated.
+func faultSeed(t testing.TB) uint64 {
+	t.Helper()
+	if *faultSeedFlag != 0 {
+		return *faultSeedFlag
+	}
+	return uint64(time.Now().UnixNano())
+}
 
 // serve starts srv on one end of a pipe and returns the other end; the
 // server stops when the test ends.
@@ -289,18 +302,18 @@ func (g *deafGate) Read(p []byte) (int, error) {
 	}
 }
 
-// TestExactlyOnceUnderFaults drives thousands of issuing commands through
-// links that drop, duplicate, delay, corrupt and cut frames in both
-// directions, and checks: no request issued twice, none lost, every Done
-// matches the register's record.
+// TestExactlyOnceUnderFaults drives thousands of issuing commands (normal
+// invoices, returns and voids) through links that drop, duplicate, delay,
+// corrupt and cut frames in both directions, and checks: no request issued
+// twice, none lost, every Done matches the register's records.
 func TestExactlyOnceUnderFaults(t *testing.T) {
 	const lanes = 8
 	perLane := 300
 	if testing.Short() {
 		perLane = 60
 	}
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("fault seed %d (lanes use seed+lane*2 and seed+lane*2+1)", seed)
+	seed := faultSeed(t)
+	t.Logf("fault seed %d (lanes use seed+lane*2 and seed+lane*2+1); repeat with -faultseed %d", seed, seed)
 	faults := link.Faults{Drop: 0.02, Duplicate: 0.03, Corrupt: 0.02, Cut: 0.02, Delay: 0.03, MaxDelay: 5 * time.Millisecond}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -333,46 +346,76 @@ func TestExactlyOnceUnderFaults(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			done := map[uint64]link.Invoice{}
+			done := map[uint64][]link.Invoice{}
+			var returnable []link.Invoice
 			var outcomes [4]int
 			for i := range perLane {
-				req := tenLine()
-				req.Items = req.Items[:1+i%10]
-				res, err := c.IssueNormal(ctx, req)
+				// send issues command i on a client, with request id id.
+				var send func(cl *link.Client, id uint64) (link.IssueResult, error)
+				switch {
+				case i%10 == 9:
+					send = func(cl *link.Client, id uint64) (link.IssueResult, error) {
+						return cl.Void(ctx, link.VoidRequest{RequestID: id, Count: uint16(1 + i%3)})
+					}
+				case i%7 == 6 && len(returnable) > 0:
+					orig := returnable[0]
+					returnable = returnable[1:]
+					send = func(cl *link.Client, id uint64) (link.IssueResult, error) {
+						return cl.IssueReturn(ctx, link.ReturnRequest{RequestID: id, OriginalNo: orig.No})
+					}
+				default:
+					req := tenLine()
+					req.Items = req.Items[:1+i%10]
+					send = func(cl *link.Client, id uint64) (link.IssueResult, error) {
+						req.RequestID = id
+						return cl.IssueNormal(ctx, req)
+					}
+				}
+				res, err := send(c, 0)
 				outcomes[res.Outcome]++
 				if res.Outcome == link.NotDone {
 					// Only a definite refusal may say NotDone; there is none here.
-					t.Errorf("lane %d invoice %d: NotDone: %v", lane, i, err)
+					t.Errorf("lane %d command %d: NotDone: %v", lane, i, err)
 					continue
 				}
 				if res.Outcome == link.Unknown {
-					req.RequestID = res.RequestID
-					if res, err = clean.IssueNormal(ctx, req); err != nil || res.Outcome != link.Done {
-						t.Errorf("lane %d invoice %d: resolving Unknown: %+v, %v", lane, i, res, err)
+					if res, err = send(clean, res.RequestID); err != nil || res.Outcome != link.Done {
+						t.Errorf("lane %d command %d: resolving Unknown: %+v, %v", lane, i, res, err)
 						continue
 					}
 				}
-				if len(res.Invoices) != 1 {
-					t.Errorf("lane %d: Done with %d invoices", lane, len(res.Invoices))
+				if len(res.Invoices) == 0 {
+					t.Errorf("lane %d: Done without invoices", lane)
 					continue
 				}
-				done[res.RequestID] = res.Invoice()
+				done[res.RequestID] = res.Invoices
+				if inv := res.Invoice(); inv.Type == link.TypeNormal {
+					returnable = append(returnable, inv)
+				}
 			}
 			issued := reg.Issued()
-			if len(issued) != len(done) {
-				t.Errorf("lane %d: register issued %d invoices, client has %d Done", lane, len(issued), len(done))
+			reported := 0
+			for _, invs := range done {
+				reported += len(invs)
+			}
+			if len(issued) != reported {
+				t.Errorf("lane %d: register issued %d invoices, Done reported %d", lane, len(issued), reported)
 			}
 			for _, d := range issued {
-				inv, ok := done[d.RequestID]
+				invs, ok := done[d.RequestID]
 				if !ok {
 					t.Errorf("lane %d: invoice %d (request %x) issued but not reported Done", lane, d.No, d.RequestID)
 					continue
 				}
-				if inv != d.Invoice {
-					t.Errorf("lane %d: Done %+v does not match the register's %+v", lane, inv, d.Invoice)
+				found := false
+				for _, inv := range invs {
+					found = found || inv == d.Invoice
 				}
-				if n := reg.IssuedFor(d.RequestID); n != 1 {
-					t.Errorf("lane %d: request %x issued %d times", lane, d.RequestID, n)
+				if !found {
+					t.Errorf("lane %d: register's %+v is not among the Done invoices %+v", lane, d.Invoice, invs)
+				}
+				if n := reg.IssuedFor(d.RequestID); n != len(invs) {
+					t.Errorf("lane %d: request %x issued %d invoices, Done reported %d", lane, d.RequestID, n, len(invs))
 				}
 			}
 			st := c.Stats()
@@ -386,7 +429,7 @@ func TestExactlyOnceUnderFaults(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	t.Logf("%d issuing commands: %d Done, %d Unknown (resolved on a clean line); %d reconciliations, %d re-sends",
+	t.Logf("%d issuing commands (normal, return, void): %d Done, %d Unknown (resolved on a clean line); %d reconciliations, %d re-sends",
 		lanes*perLane, totals[link.Done], totals[link.Unknown], reconciles, resends)
 	if reconciles == 0 {
 		t.Error("no reconciliation happened: the faults did not bite")
