@@ -310,6 +310,10 @@ func (c *conn) execute(ctx context.Context, cmd Command, data []byte) (reply, er
 		select {
 		case r := <-done:
 			return r, nil
+		case <-ctx.Done():
+			// The handler finishes on its own (it holds s.mu); its result
+			// is remembered, but no reply goes out.
+			return reply{}, ctx.Err()
 		case <-t.C:
 			if err := c.send(Response{Status: StatusWT}); err != nil {
 				return reply{}, err
