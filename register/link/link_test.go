@@ -235,6 +235,42 @@ func TestServerRejectsBadFrames(t *testing.T) {
 	}
 }
 
+// The first packet of a two-packet request arrives, the rest never does:
+// the server gives the request up after FrameTimeout and serves the next
+// one; nothing is issued from the fragment.
+func TestServerAbandonsIncompleteRequest(t *testing.T) {
+	reg := linktest.NewRegister(nil)
+	a, b := linktest.Pipe(nil)
+	serve(t, link.NewServer(reg, &link.ServerOptions{FrameTimeout: 50 * time.Millisecond}), a, b)
+	c := link.NewClient(a, nil)
+	loadRoll(t, c)
+	// IssueRequest: id u64 ‖ branch u16 ‖ payer[40] ‖ count ‖ 10 × 29-byte items = 341 bytes.
+	data := make([]byte, 341)
+	data[7] = 1   // request id 1
+	data[50] = 10 // ten items
+	first, _ := link.AppendRequest(nil, link.Request{Command: link.CmdIssueNormal, Pack: 1, Data: data[:link.MaxPacketData]})
+	a.Write(first)
+	buf := make([]byte, 16)
+	a.SetReadDeadline(time.Now().Add(time.Second))
+	n, err := a.Read(buf)
+	if r, perr := link.ParseResponse(buf[:n]); err != nil || perr != nil || r.Status != link.StatusNP || r.Pack != 2 {
+		t.Fatalf("after packet 1: %x, %v, %v", buf[:n], err, perr)
+	}
+	time.Sleep(100 * time.Millisecond)
+	// The tail arriving now is a stray single packet, not the end of the
+	// abandoned request: it does not decode, and nothing is issued.
+	last, _ := link.AppendRequest(nil, link.Request{Command: link.CmdIssueNormal, Data: data[link.MaxPacketData:]})
+	a.Write(last)
+	a.SetReadDeadline(time.Now().Add(time.Second))
+	n, err = a.Read(buf)
+	if r, perr := link.ParseResponse(buf[:n]); err != nil || perr != nil || r.Status != link.StatusER {
+		t.Fatalf("after the late tail: %x, %v, %v", buf[:n], err, perr)
+	}
+	if cur, err := c.CurrentInvoice(context.Background()); err != nil || cur.LastIssued != 0 || len(reg.Issued()) != 0 {
+		t.Fatalf("something was issued: %+v, %v", cur, err)
+	}
+}
+
 func TestDeviceErrorsReachTheCaller(t *testing.T) {
 	reg := linktest.NewRegister(nil)
 	a, b := linktest.Pipe(nil)
