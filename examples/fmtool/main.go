@@ -225,6 +225,24 @@ func report(ctx context.Context, fsys memory.FS, opts *memory.Options, stdout, s
 				t.NormalCount, yuan(t.Normal), t.ReturnCount, yuan(t.Return))
 		}
 	}
+	if ups := m.ControlUpdates(); len(ups) > 0 {
+		fmt.Fprintln(w, "\nControl updates")
+		for _, u := range ups {
+			c := u.Control
+			fmt.Fprintf(w, "%s deadline %v, single limit %s, cumulative limit %s, return limit %s\n",
+				u.Time.In(fiscal.Zone()).Format(time.DateTime), c.Deadline, yuan(c.SingleLimit), yuan(c.TotalLimit), yuan(c.ReturnLimit))
+		}
+	}
+	if c, ok := m.Controls(); ok {
+		fmt.Fprintf(w, "controls in force: deadline %v, single limit %s, cumulative limit %s, return limit %s\n",
+			c.Deadline, yuan(c.SingleLimit), yuan(c.TotalLimit), yuan(c.ReturnLimit))
+	}
+	if ws := m.WaitingRolls(); len(ws) > 0 {
+		fmt.Fprintln(w, "\nDistributed rolls waiting to be loaded")
+		for _, r := range ws {
+			fmt.Fprintf(w, "%s %d-%d distributed %s\n", r.Roll.Code, r.Roll.Start, r.Roll.End, r.Time.In(fiscal.Zone()).Format(time.DateTime))
+		}
+	}
 	st := m.Stats()
 	fmt.Fprintln(w, "\nFill level")
 	for _, k := range st.Kinds {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fiscalkit/gb18240/fiscal"
 	"github.com/fiscalkit/gb18240/fiscal/memory"
@@ -111,5 +112,43 @@ func TestUsage(t *testing.T) {
 		if code, _, _ := runTool(args...); code != 2 {
 			t.Errorf("%v: exit %d", args, code)
 		}
+	}
+}
+
+// TestRollsAndControls checks that export and report show the waiting
+// rolls and the control updates.
+func TestRollsAndControls(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	m, err := memory.OpenDir(ctx, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d0 := fiscal.MustDate(2026, 3, 1)
+	code, _ := fiscal.ParseInvoiceCode("1440012345")
+	ctl := fiscal.ControlData{Deadline: d0.AddDays(30), SingleLimit: 100000, TotalLimit: 1000000, ReturnLimit: 50000, Indexes: fiscal.TaxIndexes{1}}
+	when := time.Date(2026, 3, 1, 9, 0, 0, 0, fiscal.Zone())
+	r1 := fiscal.SignedRoll{Roll: fiscal.Roll{Code: code, Start: 1, End: 100}}
+	r2 := fiscal.SignedRoll{Roll: fiscal.Roll{Code: code, Start: 101, End: 200}}
+	ctl2 := ctl
+	ctl2.Deadline, ctl2.SingleLimit = d0.AddDays(60), 200000
+	b := new(memory.Batch).Initialise(memory.Application{TaxpayerName: "店", InitDate: d0, Control: ctl}).
+		AddRollDistribution(memory.RollDistribution{Roll: r1, Time: when}).
+		AddRollDistribution(memory.RollDistribution{Roll: r2, Time: when}).
+		TakeRoll(memory.RollTaken{Roll: r1.Roll, Time: when, Reason: memory.RollLoaded}).
+		AddControlUpdate(memory.ControlUpdate{Time: when, Control: ctl2})
+	if err := m.Commit(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	code2, out, _ := runTool("export", dir)
+	if code2 != 0 || !strings.Contains(out, `"kind":"roll_taken"`) || !strings.Contains(out, `"reason":"loaded"`) ||
+		strings.Count(out, `"kind":"roll_distributed"`) != 2 || !strings.Contains(out, `"deadline":"2026-04-30"`) {
+		t.Errorf("export: %d\n%s", code2, out)
+	}
+	code2, out, _ = runTool("report", dir)
+	if code2 != 0 || !strings.Contains(out, "1440012345 101-200 distributed 2026-03-01 09:00:00") || strings.Contains(out, "1440012345 1-100 distributed") ||
+		!strings.Contains(out, "controls in force: deadline 2026-04-30, single limit 2000.00") {
+		t.Errorf("report: %d\n%s", code2, out)
 	}
 }

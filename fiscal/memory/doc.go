@@ -26,6 +26,16 @@
 //     EndIntent; OpenIntents lists those not done, for start-up recovery.
 //   - Security log (KindSecurity): power loss, clock change, inspection,
 //     tamper, repair, PIN error.
+//   - Distributed rolls (KindRollDistributed, AddRollDistribution): a roll
+//     the user card handed out, waiting to be loaded; append-only, no
+//     overlapping ranges of one code. It waits until a roll-taken record
+//     (KindRollTaken, TakeRoll) names it: loaded into the fiscal card, or
+//     dropped at a change of owner. Taking a roll that does not wait fails
+//     with ErrNotWaiting. WaitingRolls lists the rolls still waiting.
+//   - Control updates (KindControlUpdate, AddControlUpdate): the control
+//     data (deadline, limits) a control update (税控更新) put in force;
+//     append-only, only after initialisation. Controls returns the newest
+//     update since the newest application record, else that record's.
 //
 // Invoice retention: invoices are never deleted. Only the invoices dated
 // within Options.InvoiceRetentionDays (default 1830) of the newest invoice
@@ -35,13 +45,26 @@
 //
 // # Capacity
 //
-// Every kind except PIN and intents has a capacity (Options.Capacity,
-// defaults in DefaultCapacity(): 1830 daily records, 300 declarations, 300
-// roll loads, 300 roll summaries, 100,000 retained invoices, 10,000 security
-// events, 100 applications). A commit that would exceed one fails with a
-// *FullError (ErrFull) before anything is written; CheckCapacity asks the
-// same question before any card command is sent. Stats reports "almost full"
-// Warning values from Options.AlmostFullPercent (default 90).
+// Every kind except PIN, intents and roll-taken records (at most one per
+// distributed roll) has a capacity (Options.Capacity, defaults in
+// DefaultCapacity(): 1830 daily records, 300 declarations, 300 roll loads,
+// 300 roll summaries, 100,000 retained invoices, 10,000 security events,
+// 100 applications, 1,000 distributed rolls, 300 control updates). A commit
+// that would exceed one fails with a *FullError (ErrFull) before anything is
+// written; CheckCapacity asks the same question before any card command is
+// sent. Stats reports "almost full" Warning values from
+// Options.AlmostFullPercent (default 90).
+//
+// A full security log must not stop a register from starting after a power
+// cut (it logs the repair of the torn tail) nor from recording what it
+// detects by itself. So the events the device writes on its own (power
+// loss, repair, tamper, PIN error) may use Capacity.SecurityReserve (default
+// 1,000) beyond Capacity.Security; the other events (inspection, clock
+// change, other) stop at Capacity.Security. Stats counts every event against
+// Capacity.Security, so the warning (and the full state for ordinary
+// events) shows long before the reserve is used up. Beyond the reserve even
+// system events fail with ErrFull; the caller decides (package register
+// starts anyway and relies on the copy Repair keeps).
 //
 // # Durability and batches
 //
@@ -137,9 +160,16 @@
 //	intent       id u64 op_len u8 op payload_len u16 payload
 //	intent_done  id u64
 //	security     time i64 type u8 text_len u16 text (UTF-8)
+//	roll_distributed  signed_roll[22] time i64
+//	roll_taken   roll[18] time i64 reason u8 (1 loaded, 2 dropped)
+//	control_update  time i64 control[23]
 //
 // The GB parts (detail[27], record[64], data[70], response[142], control[23],
-// tax_item[47], roll[18]) are the codecs of package fiscal.
+// tax_item[47], roll[18], signed_roll[22] = roll[18] ‖ MAC[4]) are the
+// codecs of package fiscal. Kinds 12 (roll_distributed), 13 (roll_taken)
+// and 14 (control_update) were added later within format version 1: older
+// code refuses a memory that holds them (unknown record kind), newer code
+// reads older memories unchanged.
 //
 // # Verify and Repair
 //
@@ -198,6 +228,10 @@
 //	kind "security":    time, event ("power_loss", "clock_change",
 //	                    "inspection", "tamper", "repair", "pin_error",
 //	                    "other"), text
+//	kind "roll_distributed": code, start, end, mac, time
+//	kind "roll_taken":  code, start, end, time, reason ("loaded", "dropped")
+//	kind "control_update": time, deadline, single_limit, total_limit,
+//	                    return_limit, detail_mode, tax_indexes [index, ...]
 //
 // # Storage seam
 //

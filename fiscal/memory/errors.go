@@ -39,6 +39,10 @@ var ErrOrder = errors.New("memory: record out of order")
 // invoice with the same code and number, a daily record for a closed date.
 var ErrDuplicate = errors.New("memory: duplicate record")
 
+// ErrNotWaiting is returned when a RollTaken record names a roll that is
+// not on the waiting list (never distributed, or taken already).
+var ErrNotWaiting = errors.New("memory: roll is not waiting")
+
 // ErrNotFound is returned by queries that find nothing.
 var ErrNotFound = errors.New("memory: record not found")
 

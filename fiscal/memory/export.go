@@ -169,6 +169,32 @@ func exportObject(seq uint64, r record) any {
 		o["payload"] = hex.EncodeToString(v.Payload)
 	case uint64:
 		o["id"] = v
+	case RollDistribution:
+		o["code"] = v.Roll.Code.String()
+		o["start"] = v.Roll.Start
+		o["end"] = v.Roll.End
+		o["mac"] = hex.EncodeToString(v.Roll.MAC[:])
+		o["time"] = timeStr(v.Time)
+	case RollTaken:
+		o["code"] = v.Roll.Code.String()
+		o["start"] = v.Roll.Start
+		o["end"] = v.Roll.End
+		o["time"] = timeStr(v.Time)
+		o["reason"] = v.Reason.String()
+	case ControlUpdate:
+		o["time"] = timeStr(v.Time)
+		o["deadline"] = dateStr(v.Control.Deadline)
+		o["single_limit"] = int64(v.Control.SingleLimit)
+		o["total_limit"] = int64(v.Control.TotalLimit)
+		o["return_limit"] = int64(v.Control.ReturnLimit)
+		o["detail_mode"] = v.Control.DetailMode
+		idx := []fiscal.TaxIndex{}
+		for _, x := range v.Control.Indexes {
+			if x != 0 {
+				idx = append(idx, x)
+			}
+		}
+		o["tax_indexes"] = idx
 	case SecurityEvent:
 		o["time"] = timeStr(v.Time)
 		o["event"] = v.Type.String()

@@ -24,8 +24,13 @@ var goldenFrames = map[string]string{
 	"intent":      "000000140900000000000000000000010000000000000007056973737565000400000001a9f33230",
 	"intent_done": "000000080a0000000000000000000001000000000000000700000000aa7791f9",
 	"security":    "000000150b00000000000000000000010000000069a4d30001000a706f776572206c6f7374000000000000008e00c064",
-	"segment":     "474231383234304d0001000000000001000000000000000100000000de4d96f4000000140901000000000000000000010000000000000007056973737565000400000001d15452bd000000080800000000000000000000020102030405060708000000007daa0bef",
-	"segheader":   "474231383234304d0001000000000001000000000000000100000000de4d96f4",
+	// The three kinds added in this version (produced the same way: struct packing
+	// and a bitwise CRC32-C in Python, independent of this package).
+	"roll_distributed": "0000001e0c00000000000000000000013134343030313233343500000065000000c8deadbeef0000000069a4d3000000000000000b378d30",
+	"roll_taken":       "0000001b0d00000000000000000000013134343030313233343500000065000000c80000000069a4d30001007b25988e",
+	"control_update":   "0000001f0e00000000000000000000010000000069a4d30020260315000186a0004c4b40000186a0010200000000010000000000b57fe995",
+	"segment":          "474231383234304d0001000000000001000000000000000100000000de4d96f4000000140901000000000000000000010000000000000007056973737565000400000001d15452bd000000080800000000000000000000020102030405060708000000007daa0bef",
+	"segheader":        "474231383234304d0001000000000001000000000000000100000000de4d96f4",
 }
 
 func mustCode(t testing.TB, s string) fiscal.InvoiceCode {
@@ -49,6 +54,7 @@ func goldenRecords(t testing.TB) map[string]*Batch {
 		sig1[i], sig2[i] = 0xAB, 0xCD
 	}
 	roll := fiscal.Roll{Code: code, Start: 1, End: 100}
+	roll2 := fiscal.Roll{Code: code, Start: 101, End: 200}
 	when := time.Unix(1772409600, 0)
 	return map[string]*Batch{
 		"machine": new(Batch).SetMachine(Machine{Number: mn, Produced: d(2026, 1, 15), HardwareVersion: "HW1", SoftwareVersion: "SW2.0"}),
@@ -79,12 +85,18 @@ func goldenRecords(t testing.TB) map[string]*Batch {
 		"intent":      new(Batch).BeginIntent(Intent{ID: 7, Op: "issue", Payload: []byte{0, 0, 0, 1}}),
 		"intent_done": new(Batch).EndIntent(7),
 		"security":    new(Batch).LogSecurity(SecurityEvent{Time: when, Type: SecPowerLoss, Text: "power lost"}),
+		"roll_distributed": new(Batch).AddRollDistribution(RollDistribution{
+			Roll: fiscal.SignedRoll{Roll: roll2, MAC: [4]byte{0xde, 0xad, 0xbe, 0xef}}, Time: when}),
+		"roll_taken": new(Batch).TakeRoll(RollTaken{Roll: roll2, Time: when, Reason: RollLoaded}),
+		"control_update": new(Batch).AddControlUpdate(ControlUpdate{Time: when, Control: fiscal.ControlData{
+			Deadline: d(2026, 3, 15), SingleLimit: 100000, TotalLimit: 5000000, ReturnLimit: 100000,
+			Indexes: fiscal.TaxIndexes{1, 2}, DetailMode: 1}}),
 	}
 }
 
 func TestGoldenFrames(t *testing.T) {
 	recs := goldenRecords(t)
-	if len(recs) != int(KindSecurity) || len(goldenFrames) != len(recs)+2 {
+	if len(recs) != int(kindLast) || len(goldenFrames) != len(recs)+2 {
 		t.Fatalf("golden set incomplete: %d records, %d vectors", len(recs), len(goldenFrames))
 	}
 	for name, b := range recs {

@@ -53,6 +53,16 @@ type Capacity struct {
 	RollLoads    int // default 300
 	RollUsages   int // default 300
 	Security     int // security log events; default 10,000
+	// SecurityReserve is how many security events of the kinds the device
+	// writes by itself (power loss, repair, tamper, PIN error) may be
+	// stored beyond Security, so that a full log never stops a register
+	// from recording a power cut and starting; default 1,000. Other events
+	// (inspection, clock change, other) stop at Security.
+	SecurityReserve int
+	// RollDistributions counts distributed-roll records; default 1,000.
+	RollDistributions int
+	// ControlUpdates counts control-update records; default 300.
+	ControlUpdates int
 }
 
 // DefaultCapacity returns the capacity used for every zero field of
@@ -67,6 +77,10 @@ func DefaultCapacity() Capacity {
 		RollLoads:    300,
 		RollUsages:   300,
 		Security:     10_000,
+
+		SecurityReserve:   1_000,
+		RollDistributions: 1_000,
+		ControlUpdates:    300,
 	}
 }
 
@@ -88,6 +102,9 @@ func (o *Options) withDefaults() *Options {
 	def(&c.RollLoads, d.RollLoads)
 	def(&c.RollUsages, d.RollUsages)
 	def(&c.Security, d.Security)
+	def(&c.SecurityReserve, d.SecurityReserve)
+	def(&c.RollDistributions, d.RollDistributions)
+	def(&c.ControlUpdates, d.ControlUpdates)
 	def(&v.AlmostFullPercent, 90)
 	def(&v.InvoiceRetentionDays, 1830)
 	if v.SegmentBytes <= 0 {
@@ -265,6 +282,23 @@ func (b *Batch) EndIntent(id uint64) *Batch {
 // LogSecurity adds a security log event.
 func (b *Batch) LogSecurity(e SecurityEvent) *Batch {
 	return b.add(KindSecurity, e, 0, e.appendPayload, nil)
+}
+
+// AddRollDistribution adds a distributed roll; it waits until a RollTaken
+// record names it.
+func (b *Batch) AddRollDistribution(v RollDistribution) *Batch {
+	return b.add(KindRollDistributed, v, 0, v.appendPayload, v.validate)
+}
+
+// TakeRoll takes a waiting roll off the waiting list (ErrNotWaiting if it
+// is not waiting).
+func (b *Batch) TakeRoll(v RollTaken) *Batch {
+	return b.add(KindRollTaken, v, 0, v.appendPayload, v.validate)
+}
+
+// AddControlUpdate records a control update with the new control data.
+func (b *Batch) AddControlUpdate(v ControlUpdate) *Batch {
+	return b.add(KindControlUpdate, v, 0, v.appendPayload, v.validate)
 }
 
 // SetMachine adds the machine identity (write-once).
@@ -458,7 +492,7 @@ func (m *Memory) Stats() Stats {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	s := Stats{Segments: m.segs, Records: m.w.nextSeq - 1, Commits: m.w.syncs, Syncs: m.w.syncs, RecordsWritten: m.w.records}
-	for k := KindMachine; k <= KindSecurity; k++ {
+	for k := KindMachine; k <= kindLast; k++ {
 		ks := KindStats{Kind: k, Count: m.st.counts[k], Counted: m.st.counted(k), Capacity: m.st.capacity(k)}
 		s.Kinds = append(s.Kinds, ks)
 		if ks.Capacity > 0 && k != KindMachine && ks.Counted*100 >= ks.Capacity*m.opts.AlmostFullPercent {
@@ -613,6 +647,55 @@ func (m *Memory) LastRollUsage() (RollUsage, bool) {
 		return m.st.rollUsages[n-1], true
 	}
 	return RollUsage{}, false
+}
+
+// RollDistributions returns every distributed-roll record, oldest first.
+func (m *Memory) RollDistributions() []RollDistribution {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return slices.Clone(m.st.dists)
+}
+
+// WaitingRolls returns the distributed rolls not yet taken off the waiting
+// list, oldest first.
+func (m *Memory) WaitingRolls() []RollDistribution {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make([]RollDistribution, len(m.st.waiting))
+	for i, j := range m.st.waiting {
+		out[i] = m.st.dists[j]
+	}
+	return out
+}
+
+// RollsTaken returns every RollTaken record, oldest first.
+func (m *Memory) RollsTaken() []RollTaken {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return slices.Clone(m.st.taken)
+}
+
+// ControlUpdates returns every control-update record, oldest first.
+func (m *Memory) ControlUpdates() []ControlUpdate {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return slices.Clone(m.st.ctlUpdates)
+}
+
+// Controls returns the control data in force as fiscal memory knows it:
+// that of the newest control update made since the newest application
+// record, else the application's own. It reports false before
+// initialisation.
+func (m *Memory) Controls() (fiscal.ControlData, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if len(m.st.apps) == 0 {
+		return fiscal.ControlData{}, false
+	}
+	if n := len(m.st.ctlUpdates); n > m.st.ctlFrom {
+		return m.st.ctlUpdates[n-1].Control, true
+	}
+	return m.st.apps[len(m.st.apps)-1].Control, true
 }
 
 // SecurityEvents returns the security log, oldest first.
@@ -856,7 +939,7 @@ func Verify(ctx context.Context, fsys FS, opts *Options) (*Report, error) {
 		return rep, err
 	}
 	rep.Segments, rep.Records, rep.Bytes = len(res.Segs), res.Frames, res.Bytes
-	for k := KindMachine; k <= KindSecurity; k++ {
+	for k := KindMachine; k <= kindLast; k++ {
 		if st.counts[k] > 0 {
 			rep.ByKind[k] = st.counts[k]
 		}

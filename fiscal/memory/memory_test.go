@@ -97,6 +97,10 @@ func fillSmall(t testing.TB, m *Memory) {
 	must(t, m.AddDeclaration(ctx, Declaration{Date: day(3), Data: fiscal.Declaration{Start: day(0), End: day(2), NormalCount: 3}}))
 	must(t, m.AddRollUsage(ctx, RollUsage{Roll: fiscal.Roll{Code: testCode, Start: 1, End: 50}, NormalCount: 3, ReturnCount: 3, VoidCount: 3, First: day(0), Last: day(2)}))
 	must(t, m.LogSecurity(ctx, SecurityEvent{Time: time.Unix(1772409600, 0), Type: SecClockChange, Text: "时钟调整"}))
+	r2 := fiscal.SignedRoll{Roll: fiscal.Roll{Code: testCode, Start: 51, End: 100}, MAC: [4]byte{1, 2, 3, 4}}
+	must(t, m.Commit(ctx, new(Batch).AddRollDistribution(RollDistribution{Roll: r2, Time: time.Unix(1772409600, 0)})))
+	must(t, m.Commit(ctx, new(Batch).TakeRoll(RollTaken{Roll: r2.Roll, Time: time.Unix(1772409700, 0), Reason: RollLoaded}).
+		AddControlUpdate(ControlUpdate{Time: time.Unix(1772409800, 0), Control: testApp("x").Control})))
 }
 
 func TestRoundTripAndQueries(t *testing.T) {
@@ -875,6 +879,10 @@ func TestExportFieldNames(t *testing.T) {
 		"intent":      "id kind op payload seq",
 		"intent_done": "id kind seq",
 		"security":    "event kind seq text time",
+
+		"roll_distributed": "code end kind mac seq start time",
+		"roll_taken":       "code end kind reason seq start time",
+		"control_update":   "deadline detail_mode kind return_limit seq single_limit tax_indexes time total_limit",
 	}
 	fsys := NewMemFS()
 	m := mustOpen(t, fsys, nil)

@@ -26,6 +26,17 @@ const (
 	KindIntent      Kind = 9  // an operation intent opened
 	KindIntentDone  Kind = 10 // an operation intent marked done
 	KindSecurity    Kind = 11 // security log event: append-only
+	// KindRollDistributed: a roll handed out by the user card and waiting
+	// to be loaded: append-only, no overlapping ranges of one code.
+	KindRollDistributed Kind = 12
+	// KindRollTaken: a waiting roll taken off the waiting list (loaded, or
+	// dropped at a change of owner): append-only, only for a waiting roll.
+	KindRollTaken Kind = 13
+	// KindControlUpdate: a control update (税控更新) applied by the fiscal
+	// card, with the new control data: append-only, after initialisation.
+	KindControlUpdate Kind = 14
+
+	kindLast = KindControlUpdate
 )
 
 var kindNames = [...]string{
@@ -40,9 +51,13 @@ var kindNames = [...]string{
 	KindIntent:      "intent",
 	KindIntentDone:  "intent_done",
 	KindSecurity:    "security",
+
+	KindRollDistributed: "roll_distributed",
+	KindRollTaken:       "roll_taken",
+	KindControlUpdate:   "control_update",
 }
 
-func (k Kind) valid() bool { return k >= KindMachine && k <= KindSecurity }
+func (k Kind) valid() bool { return k >= KindMachine && k <= kindLast }
 
 // String returns the kind's name as used in the JSON Lines export.
 func (k Kind) String() string {
@@ -152,6 +167,50 @@ type RollUsage struct {
 	NormalCount, ReturnCount, VoidCount int
 	Normal, Return                      fiscal.Amount // totals in fen
 	First, Last                         fiscal.Date   // first and last issue date
+}
+
+// RollDistribution records a roll the user card handed out
+// (DISTRIBUTE_INVOICE_NB) that waits to be loaded into the fiscal card. It
+// stays waiting until a RollTaken record names it.
+type RollDistribution struct {
+	Roll fiscal.SignedRoll // roll and the user card's MAC, as INPUT_INVOICE_NB needs them
+	Time time.Time         // stored to the second
+}
+
+// RollTakenReason says why a roll left the waiting list. Values are stored.
+type RollTakenReason uint8
+
+// Reasons of RollTaken.
+const (
+	RollLoaded  RollTakenReason = 1 // loaded into the fiscal card
+	RollDropped RollTakenReason = 2 // dropped (change of owner: the roll was the old taxpayer's)
+)
+
+func (r RollTakenReason) valid() bool { return r == RollLoaded || r == RollDropped }
+
+// String returns the reason's name as used in the export.
+func (r RollTakenReason) String() string {
+	switch r {
+	case RollLoaded:
+		return "loaded"
+	case RollDropped:
+		return "dropped"
+	}
+	return fmt.Sprintf("RollTakenReason(%d)", uint8(r))
+}
+
+// RollTaken records that a waiting roll left the waiting list.
+type RollTaken struct {
+	Roll   fiscal.Roll
+	Time   time.Time // stored to the second
+	Reason RollTakenReason
+}
+
+// ControlUpdate records a control update (税控更新) the fiscal card applied:
+// the control data in force from then on.
+type ControlUpdate struct {
+	Time    time.Time // stored to the second
+	Control fiscal.ControlData
 }
 
 // PIN is the rolling fiscal PIN returned by the fiscal card.
@@ -566,6 +625,62 @@ func decodeRollUsage(p []byte) (RollUsage, error) {
 	r.First = d.date("First")
 	r.Last = d.date("Last")
 	return r, d.done()
+}
+
+// RollDistribution: signed roll[22] time i64.
+func (r RollDistribution) appendPayload(b []byte) ([]byte, error) {
+	e := &penc{b: b}
+	e.rec("Roll", r.Roll, fiscal.SignedRollLen)
+	e.time(r.Time)
+	return e.b, e.err
+}
+
+func decodeRollDistribution(p []byte) (RollDistribution, error) {
+	d := &pdec{b: p}
+	var r RollDistribution
+	d.rec("Roll", &r.Roll, fiscal.SignedRollLen)
+	r.Time = d.time()
+	return r, d.done()
+}
+
+// RollTaken: roll[18] time i64 reason u8.
+func (r RollTaken) appendPayload(b []byte) ([]byte, error) {
+	e := &penc{b: b}
+	e.rec("Roll", r.Roll, fiscal.RollLen)
+	e.time(r.Time)
+	if !r.Reason.valid() {
+		e.fail("Reason", fmt.Errorf("unknown reason %d", r.Reason))
+	}
+	e.u8(byte(r.Reason))
+	return e.b, e.err
+}
+
+func decodeRollTaken(p []byte) (RollTaken, error) {
+	d := &pdec{b: p}
+	var r RollTaken
+	d.rec("Roll", &r.Roll, fiscal.RollLen)
+	r.Time = d.time()
+	r.Reason = RollTakenReason(d.u8())
+	if !r.Reason.valid() {
+		d.fail("Reason", fmt.Errorf("unknown reason %d", r.Reason))
+	}
+	return r, d.done()
+}
+
+// ControlUpdate: time i64 control[23].
+func (c ControlUpdate) appendPayload(b []byte) ([]byte, error) {
+	e := &penc{b: b}
+	e.time(c.Time)
+	e.rec("Control", c.Control, fiscal.ControlDataLen)
+	return e.b, e.err
+}
+
+func decodeControlUpdate(p []byte) (ControlUpdate, error) {
+	d := &pdec{b: p}
+	var c ControlUpdate
+	c.Time = d.time()
+	d.rec("Control", &c.Control, fiscal.ControlDataLen)
+	return c, d.done()
 }
 
 // PIN: 8 bytes.

@@ -88,6 +88,24 @@ func decodeRecord(k Kind, p []byte) (record, error) {
 		r.value, err = decodeIntentDone(p)
 	case KindSecurity:
 		r.value, err = decodeSecurity(p)
+	case KindRollDistributed:
+		var v RollDistribution
+		if v, err = decodeRollDistribution(p); err == nil {
+			err = v.validate()
+		}
+		r.value = v
+	case KindRollTaken:
+		var v RollTaken
+		if v, err = decodeRollTaken(p); err == nil {
+			err = v.validate()
+		}
+		r.value = v
+	case KindControlUpdate:
+		var v ControlUpdate
+		if v, err = decodeControlUpdate(p); err == nil {
+			err = v.validate()
+		}
+		r.value = v
 	default:
 		err = fmt.Errorf("unknown record kind %d", uint8(k))
 	}
@@ -136,7 +154,12 @@ type state struct {
 	rollLoads  []RollLoad
 	rollUsages []RollUsage
 	security   []SecurityEvent
-	counts     [KindSecurity + 1]int
+	dists      []RollDistribution
+	waiting    []int // indexes into dists of the rolls still waiting, oldest first
+	taken      []RollTaken
+	ctlUpdates []ControlUpdate
+	ctlFrom    int // index into ctlUpdates of the first update of the newest application
+	counts     [kindLast + 1]int
 }
 
 func newState(o *Options) *state {
@@ -184,8 +207,24 @@ func (s *state) capacity(k Kind) int {
 		return c.RollUsages
 	case KindSecurity:
 		return c.Security
+	case KindRollDistributed:
+		return c.RollDistributions
+	case KindControlUpdate:
+		return c.ControlUpdates
 	}
 	return 0
+}
+
+// systemEvent reports whether a security event type may use the reserve
+// beyond the security log's capacity: the events the device writes by
+// itself, which must never stop it from starting (power loss, repair,
+// tamper, PIN error).
+func systemEvent(t SecurityType) bool {
+	switch t {
+	case SecPowerLoss, SecRepair, SecTamper, SecPINError:
+		return true
+	}
+	return false
 }
 
 // counted returns the number of records of kind that count against its
@@ -217,9 +256,18 @@ func (s *state) retainedInvoices(extra fiscal.Date) int {
 }
 
 func (s *state) checkCapacity(k Kind, n int, extra fiscal.Date) error {
+	return s.checkCapacityFor(k, n, extra, false)
+}
+
+// checkCapacityFor is checkCapacity; system set means security events that
+// may use Capacity.SecurityReserve.
+func (s *state) checkCapacityFor(k Kind, n int, extra fiscal.Date, system bool) error {
 	c := s.capacity(k)
 	if c <= 0 {
 		return nil
+	}
+	if k == KindSecurity && system {
+		c += s.opts.Capacity.SecurityReserve
 	}
 	have := s.counts[k]
 	if k == KindInvoice {
@@ -238,10 +286,14 @@ func (s *state) checkCapacity(k Kind, n int, extra fiscal.Date) error {
 func (s *state) apply(r record, loc location, replay bool) (func(), error) {
 	if !replay && r.kind != KindMachine && r.kind != KindApplication {
 		var d fiscal.Date
-		if v, ok := r.value.(Invoice); ok {
+		system := false
+		switch v := r.value.(type) {
+		case Invoice:
 			d = v.Detail.Date
+		case SecurityEvent:
+			system = systemEvent(v.Type)
 		}
-		if err := s.checkCapacity(r.kind, 1, d); err != nil {
+		if err := s.checkCapacityFor(r.kind, 1, d, system); err != nil {
 			return nil, err
 		}
 	}
@@ -274,7 +326,9 @@ func (s *state) apply(r record, loc location, replay bool) (func(), error) {
 			}
 		}
 		s.apps = append(s.apps, v)
-		return func() { s.apps = s.apps[:len(s.apps)-1]; s.counts[k]-- }, nil
+		oldFrom := s.ctlFrom
+		s.ctlFrom = len(s.ctlUpdates)
+		return func() { s.apps = s.apps[:len(s.apps)-1]; s.ctlFrom = oldFrom; s.counts[k]-- }, nil
 	case Invoice:
 		return s.applyInvoice(invoiceHead{date: v.Detail.Date, number: v.Detail.Number, code: v.Code}, len(r.payload), loc, replay)
 	case Daily:
@@ -350,6 +404,41 @@ func (s *state) apply(r record, loc location, replay bool) (func(), error) {
 	case SecurityEvent:
 		s.security = append(s.security, v)
 		return func() { s.security = s.security[:len(s.security)-1]; s.counts[k]-- }, nil
+	case RollDistribution:
+		for _, o := range s.dists {
+			if o.Roll.Code == v.Roll.Code && o.Roll.Start <= v.Roll.End && v.Roll.Start <= o.Roll.End {
+				s.counts[k]--
+				return nil, fmt.Errorf("%w: roll %s %d..%d overlaps a distributed roll", ErrDuplicate, v.Roll.Code, v.Roll.Start, v.Roll.End)
+			}
+		}
+		s.dists = append(s.dists, v)
+		s.waiting = append(s.waiting, len(s.dists)-1)
+		return func() {
+			s.dists = s.dists[:len(s.dists)-1]
+			s.waiting = s.waiting[:len(s.waiting)-1]
+			s.counts[k]--
+		}, nil
+	case RollTaken:
+		i := slices.IndexFunc(s.waiting, func(j int) bool { return s.dists[j].Roll.Roll == v.Roll })
+		if i < 0 {
+			s.counts[k]--
+			return nil, fmt.Errorf("%w: roll %s %d..%d", ErrNotWaiting, v.Roll.Code, v.Roll.Start, v.Roll.End)
+		}
+		j := s.waiting[i]
+		s.waiting = slices.Delete(s.waiting, i, i+1)
+		s.taken = append(s.taken, v)
+		return func() {
+			s.waiting = slices.Insert(s.waiting, i, j)
+			s.taken = s.taken[:len(s.taken)-1]
+			s.counts[k]--
+		}, nil
+	case ControlUpdate:
+		if len(s.apps) == 0 {
+			s.counts[k]--
+			return nil, fmt.Errorf("%w: control update before initialisation", ErrNotInitialised)
+		}
+		s.ctlUpdates = append(s.ctlUpdates, v)
+		return func() { s.ctlUpdates = s.ctlUpdates[:len(s.ctlUpdates)-1]; s.counts[k]-- }, nil
 	}
 	s.counts[k]--
 	return nil, fmt.Errorf("memory: internal error: record value %T", r.value)

@@ -107,6 +107,30 @@ func (r RollLoad) validate() error {
 	return nil
 }
 
+func (r RollDistribution) validate() error {
+	if err := r.Roll.Roll.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return nil
+}
+
+func (r RollTaken) validate() error {
+	if err := r.Roll.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	if !r.Reason.valid() {
+		return invalid("roll taken with reason %d", r.Reason)
+	}
+	return nil
+}
+
+func (c ControlUpdate) validate() error {
+	if !c.Control.Deadline.Valid() {
+		return invalid("control update without a valid deadline (%v)", c.Control.Deadline)
+	}
+	return nil
+}
+
 func (a Application) validate() error {
 	if !a.InitDate.Valid() {
 		return invalid("init date %v", a.InitDate)

@@ -1,0 +1,156 @@
+package memory
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/fiscalkit/gb18240/fiscal"
+)
+
+func signedRoll(start, end uint32) fiscal.SignedRoll {
+	return fiscal.SignedRoll{Roll: fiscal.Roll{Code: testCode, Start: start, End: end}, MAC: [4]byte{9, 9, 9, byte(start)}}
+}
+
+// TestWaitingRolls checks the rules of the distributed / taken kinds: a
+// roll waits from its distribution until it is taken, once; overlapping
+// distributions and taking a roll that does not wait are refused without
+// writing anything; the list survives a reopen.
+func TestWaitingRolls(t *testing.T) {
+	fsys := NewMemFS()
+	m := mustOpen(t, fsys, nil)
+	must(t, m.Initialise(ctx, testApp("A")))
+	when := time.Unix(1772409600, 0)
+	r1, r2, r3 := signedRoll(1, 50), signedRoll(51, 100), signedRoll(101, 150)
+	must(t, m.Commit(ctx, new(Batch).AddRollDistribution(RollDistribution{Roll: r1, Time: when})))
+	must(t, m.Commit(ctx, new(Batch).AddRollDistribution(RollDistribution{Roll: r2, Time: when})))
+	before := m.Stats().Records
+	if err := m.Commit(ctx, new(Batch).AddRollDistribution(RollDistribution{Roll: signedRoll(40, 60), Time: when})); !errors.Is(err, ErrDuplicate) {
+		t.Errorf("overlapping distribution: %v", err)
+	}
+	if err := m.Commit(ctx, new(Batch).TakeRoll(RollTaken{Roll: r3.Roll, Time: when, Reason: RollLoaded})); !errors.Is(err, ErrNotWaiting) {
+		t.Errorf("taking a roll never distributed: %v", err)
+	}
+	if err := m.Commit(ctx, new(Batch).TakeRoll(RollTaken{Roll: r1.Roll, Time: when, Reason: 9})); !errors.Is(err, ErrInvalid) {
+		t.Errorf("unknown reason: %v", err)
+	}
+	if got := m.Stats().Records; got != before {
+		t.Errorf("refused commits wrote records: %d -> %d", before, got)
+	}
+	must(t, m.Commit(ctx, new(Batch).TakeRoll(RollTaken{Roll: r1.Roll, Time: when, Reason: RollLoaded})))
+	if err := m.Commit(ctx, new(Batch).TakeRoll(RollTaken{Roll: r1.Roll, Time: when, Reason: RollDropped})); !errors.Is(err, ErrNotWaiting) {
+		t.Errorf("taking a roll twice: %v", err)
+	}
+	// A batch is all or nothing: a refused second record undoes the first.
+	err := m.Commit(ctx, new(Batch).TakeRoll(RollTaken{Roll: r2.Roll, Time: when, Reason: RollLoaded}).TakeRoll(RollTaken{Roll: r2.Roll, Time: when, Reason: RollLoaded}))
+	if !errors.Is(err, ErrNotWaiting) {
+		t.Errorf("batch taking a roll twice: %v", err)
+	}
+	check := func(m *Memory) {
+		t.Helper()
+		w := m.WaitingRolls()
+		if len(w) != 1 || w[0].Roll != r2 || !w[0].Time.Equal(when) {
+			t.Errorf("waiting %+v, want only %v", w, r2)
+		}
+		if n := len(m.RollDistributions()); n != 2 {
+			t.Errorf("%d distributions", n)
+		}
+		if tk := m.RollsTaken(); len(tk) != 1 || tk[0].Roll != r1.Roll || tk[0].Reason != RollLoaded {
+			t.Errorf("taken %+v", tk)
+		}
+	}
+	check(m)
+	m.Close()
+	m = mustOpen(t, fsys, nil)
+	defer m.Close()
+	check(m)
+}
+
+// TestControlUpdates checks that a control update needs an application,
+// that Controls returns the newest update of the newest application, and
+// that a change of owner starts from the new application's controls.
+func TestControlUpdates(t *testing.T) {
+	fsys := NewMemFS()
+	m := mustOpen(t, fsys, nil)
+	when := time.Unix(1772409600, 0)
+	c2 := testApp("x").Control
+	c2.Deadline, c2.SingleLimit = day(90), 777
+	if err := m.Commit(ctx, new(Batch).AddControlUpdate(ControlUpdate{Time: when, Control: c2})); !errors.Is(err, ErrNotInitialised) {
+		t.Errorf("update before initialisation: %v", err)
+	}
+	if _, ok := m.Controls(); ok {
+		t.Errorf("controls before initialisation")
+	}
+	if err := m.Commit(ctx, new(Batch).AddControlUpdate(ControlUpdate{Time: when})); !errors.Is(err, ErrInvalid) {
+		t.Errorf("update without deadline: %v", err)
+	}
+	must(t, m.Initialise(ctx, testApp("A")))
+	if c, _ := m.Controls(); c != testApp("A").Control {
+		t.Errorf("controls %+v, want the application's", c)
+	}
+	must(t, m.Commit(ctx, new(Batch).AddControlUpdate(ControlUpdate{Time: when, Control: c2})))
+	if c, _ := m.Controls(); c != c2 {
+		t.Errorf("controls %+v, want the update's", c)
+	}
+	m.Close()
+	m = mustOpen(t, fsys, nil)
+	if c, _ := m.Controls(); c != c2 || len(m.ControlUpdates()) != 1 {
+		t.Errorf("after reopen: controls %+v, %d updates", c, len(m.ControlUpdates()))
+	}
+	b := testApp("B")
+	b.InitDate = day(1)
+	b.Control.SingleLimit = 5
+	must(t, m.ChangeOwner(ctx, b))
+	if c, _ := m.Controls(); c != b.Control {
+		t.Errorf("after change of owner: %+v, want the new application's", c)
+	}
+	m.Close()
+	m = mustOpen(t, fsys, nil)
+	defer m.Close()
+	if c, _ := m.Controls(); c != b.Control {
+		t.Errorf("after change of owner and reopen: %+v", c)
+	}
+}
+
+// TestSecurityReserve checks the policy for a full security log: events
+// the device writes by itself (power loss, repair, tamper, PIN error) may
+// use SecurityReserve beyond Security; other events stop at Security; and
+// the reserve has an end too.
+func TestSecurityReserve(t *testing.T) {
+	o := &Options{Capacity: Capacity{Security: 3, SecurityReserve: 2}}
+	fsys := NewMemFS()
+	m := mustOpen(t, fsys, o)
+	when := time.Unix(1772409600, 0)
+	ev := func(typ SecurityType) SecurityEvent { return SecurityEvent{Time: when, Type: typ, Text: "x"} }
+	for range 3 {
+		must(t, m.LogSecurity(ctx, ev(SecInspection)))
+	}
+	if err := m.LogSecurity(ctx, ev(SecInspection)); !errors.Is(err, ErrFull) {
+		t.Fatalf("inspection beyond capacity: %v", err)
+	}
+	if err := m.LogSecurity(ctx, ev(SecOther)); !errors.Is(err, ErrFull) {
+		t.Fatalf("other event beyond capacity: %v", err)
+	}
+	must(t, m.LogSecurity(ctx, ev(SecRepair)))
+	must(t, m.LogSecurity(ctx, ev(SecPowerLoss)))
+	err := m.LogSecurity(ctx, ev(SecTamper))
+	var fe *FullError
+	if !errors.As(err, &fe) || fe.Capacity != 5 || fe.Count != 5 {
+		t.Fatalf("beyond the reserve: %v", err)
+	}
+	m.Close()
+	m = mustOpen(t, fsys, o)
+	defer m.Close()
+	if n := len(m.SecurityEvents()); n != 5 {
+		t.Errorf("%d events after reopen", n)
+	}
+	var ks KindStats
+	for _, k := range m.Stats().Kinds {
+		if k.Kind == KindSecurity {
+			ks = k
+		}
+	}
+	if ks.Count != 5 || ks.Capacity != 3 {
+		t.Errorf("stats %+v", ks)
+	}
+}
