@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -12,7 +13,36 @@ import (
 	"github.com/fiscalkit/gb18240/fiscal"
 )
 
+// Which names one card of a set, for the hooks of Cards.
+type Which int
+
+// The three cards of a set.
+const (
+	FiscalCard Which = iota // 税控卡
+	UserCard                // 用户卡
+	CheckCard               // 稽查卡
+)
+
+// String returns "fiscal", "user" or "check".
+func (w Which) String() string {
+	switch w {
+	case FiscalCard:
+		return "fiscal"
+	case UserCard:
+		return "user"
+	case CheckCard:
+		return "check"
+	}
+	return fmt.Sprintf("Which(%d)", int(w))
+}
+
 // Cards is one personalised card set under test.
+//
+// The hooks are optional: they reach what APDUs cannot (the power line,
+// the card's memory, the tax office's keys). A subtest, or the part of
+// one, that needs a nil hook is not run; it says so with t.Log (not
+// t.Skip, so a run through a real stack that lacks the hook stays free of
+// skips) and checks what it can without it.
 type Cards struct {
 	// Fiscal, User and Check reach the three cards.
 	Fiscal, User, Check card.Transmitter
@@ -20,9 +50,27 @@ type Cards struct {
 	UserPIN, CheckPIN card.PIN
 	// PINRetries is the try limit of every PIN; 0 means 3.
 	PINRetries int
+
+	// Reset power-cycles one card (cold or warm reset): the card must then
+	// forget its power session (selected application, verified PIN,
+	// authentication, pending GET RESPONSE data) and keep everything else.
+	Reset func(which Which) error
+	// FailNext makes the next command sent to the card answer sw without
+	// executing it (used with 6581, a memory failure).
+	FailNext func(which Which, sw card.SW) error
+	// Lock locks the card's application, so that its proprietary commands
+	// answer 9303.
+	Lock func(which Which) error
+	// UnblockMAC is the tax office's MAC for PIN_UNBLOCK of the fiscal card
+	// with newPIN.
+	UnblockMAC func(newPIN card.PIN) ([card.MACLen]byte, error)
+	// RenewControls has the tax office write a newer control record for
+	// the fiscal card, carrying next, into the user card's EF01.
+	RenewControls func(next fiscal.ControlData) error
 }
 
-// EmulatorCards returns a factory of emulated card sets issued with opts.
+// EmulatorCards returns a factory of emulated card sets issued with opts,
+// with every hook set.
 func EmulatorCards(opts emulator.IssueOptions) func(t *testing.T) Cards {
 	return func(t *testing.T) Cards {
 		t.Helper()
@@ -30,11 +78,53 @@ func EmulatorCards(opts emulator.IssueOptions) func(t *testing.T) Cards {
 		if err != nil {
 			t.Fatalf("issue emulated card set: %v", err)
 		}
-		return Cards{
-			Fiscal: cs.Fiscal, User: cs.User, Check: cs.Check,
-			UserPIN: card.PIN(cs.Options.UserPIN), CheckPIN: card.PIN(cs.Options.CheckPIN),
-			PINRetries: cs.Options.Options.PINRetries,
+		return EmulatorSet(cs)
+	}
+}
+
+// EmulatorSet returns Cards for an emulated set, with every hook set.
+func EmulatorSet(cs *emulator.CardSet) Cards {
+	pick := func(w Which) (*emulator.Card, error) {
+		switch w {
+		case FiscalCard:
+			return cs.Fiscal, nil
+		case UserCard:
+			return cs.User, nil
+		case CheckCard:
+			return cs.Check, nil
 		}
+		return nil, fmt.Errorf("cardtest: no card %v", w)
+	}
+	return Cards{
+		Fiscal: cs.Fiscal, User: cs.User, Check: cs.Check,
+		UserPIN: card.PIN(cs.Options.UserPIN), CheckPIN: card.PIN(cs.Options.CheckPIN),
+		PINRetries: cs.Options.Options.PINRetries,
+		Reset: func(w Which) error {
+			c, err := pick(w)
+			if err == nil {
+				c.Reset()
+			}
+			return err
+		},
+		FailNext: func(w Which, sw card.SW) error {
+			c, err := pick(w)
+			if err == nil {
+				c.InjectFault(emulator.Fault{SW: sw})
+			}
+			return err
+		},
+		Lock: func(w Which) error {
+			c, err := pick(w)
+			if err == nil {
+				c.LockApplication()
+			}
+			return err
+		},
+		UnblockMAC: func(p card.PIN) ([card.MACLen]byte, error) { return cs.UnblockMAC(p) },
+		RenewControls: func(next fiscal.ControlData) error {
+			_, err := cs.ProcessDeclarations(next)
+			return err
+		},
 	}
 }
 
@@ -62,6 +152,10 @@ func Run(t *testing.T, newCards func(t *testing.T) Cards) {
 		{"UserFiles", testUserFiles},
 		{"UserPINBlocks", testUserPINBlocks},
 		{"CheckCard", testCheckCard},
+		{"ControlsReplay", testControlsReplay},
+		{"PINUnblock", testPINUnblock},
+		{"PowerCycle", testPowerCycle},
+		{"CardFaults", testCardFaults},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newCards(t)

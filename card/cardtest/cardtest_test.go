@@ -18,3 +18,14 @@ func TestEmulatorT1(t *testing.T) {
 func TestEmulatorFivePINTries(t *testing.T) {
 	cardtest.Run(t, cardtest.EmulatorCards(emulator.IssueOptions{Options: emulator.Options{PINRetries: 5}}))
 }
+
+// TestEmulatorWithoutHooks runs the suite as a real stack without hooks
+// would (adapters/pcsc): every subtest must pass, none may skip.
+func TestEmulatorWithoutHooks(t *testing.T) {
+	base := cardtest.EmulatorCards(emulator.IssueOptions{})
+	cardtest.Run(t, func(t *testing.T) cardtest.Cards {
+		c := base(t)
+		c.Reset, c.FailNext, c.Lock, c.UnblockMAC, c.RenewControls = nil, nil, nil, nil, nil
+		return c
+	})
+}

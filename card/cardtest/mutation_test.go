@@ -46,6 +46,14 @@ func (m *mutant) Transmit(ctx context.Context, cmd []byte) ([]byte, error) {
 		if m.last == card.INSDeclareDuty && len(resp) > 2 {
 			resp[0] ^= 1
 		}
+	case "6985-as-9000":
+		if sw == card.SWConditionsNotSatisfied {
+			return set(card.SWOK), nil
+		}
+	case "6982-as-9000":
+		if sw == card.SWSecurityStatus {
+			return set(card.SWOK), nil
+		}
 	case "6901-as-9000":
 		if sw == card.SWStatusInvalid {
 			return set(card.SWOK), nil
@@ -81,6 +89,8 @@ func TestSuiteCatchesMutants(t *testing.T) {
 		{"no-6C", "T0Chaining"},
 		{"declare-data-flipped", "DeclareAndCollect"},
 		{"6901-as-9000", "Registration"},
+		{"6985-as-9000", "ControlsReplay"},
+		{"6982-as-9000", "PowerCycle"},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "-test.run=^TestMutantHelper$")

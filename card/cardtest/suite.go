@@ -86,6 +86,15 @@ func testT0Chaining(t *testing.T, s *session) {
 		if r, _ = card.ParseResponse(resp); r.SW != card.SWOK || len(r.Data) != 8 {
 			t.Fatalf("GET RESPONSE Le=08 answered % X, want 8 bytes and 9000", resp)
 		}
+		// Any other command drops pending response data.
+		resp, err = raw.Transmit(s.ctx, []byte{0x00, card.INSGetChallenge, 0x00, 0x00, 0x08})
+		must(t, err, "raw GET CHALLENGE")
+		must(t, s.check.Select(s.ctx), "SELECT CHECK01 between GET CHALLENGE and GET RESPONSE")
+		resp, err = raw.Transmit(s.ctx, []byte{0x00, card.INSGetResponse, 0x00, 0x00, 0x08})
+		must(t, err, "raw GET RESPONSE")
+		if r, _ = card.ParseResponse(resp); len(r.Data) != 0 || r.SW == card.SWOK {
+			t.Fatalf("GET RESPONSE after another command answered % X: the pending data survived", resp)
+		}
 	} else if r.SW != card.SWOK || len(r.Data) != 8 {
 		t.Fatalf("GET CHALLENGE answered % X, want 61 08 or 8 bytes and 9000", resp)
 	}
