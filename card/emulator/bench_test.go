@@ -1,7 +1,9 @@
 package emulator
 
 import (
+	"bytes"
 	"context"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -73,13 +75,18 @@ func BenchmarkReadBinary(b *testing.B) {
 	})
 }
 
-// BenchmarkDailyCollectSign: the RSA-1024 signature of a daily record
-// (TEST profile), T=1 style.
+// BenchmarkDailyCollectSign: the check of a daily record against the
+// card's own accumulation (EF03, after one invoice) and its RSA-1024
+// signature (TEST profile), T=1 style.
 func BenchmarkDailyCollectSign(b *testing.B) {
 	cs, _ := initSet(b, func(o *IssueOptions) { o.Options.T1 = true })
 	f := cs.Fiscal
 	ctx := context.Background()
-	cmd, _ := prop(card.INSDailyCollectSign, appendXOR(dailyRecordB(b)), 0x81).Bytes()
+	if _, sw := do(b, f, prop(card.INSIssueInvoice, invoice(d(2026, 11, 26), 1, 1, line{1, 100}), 8)); sw != card.SWOK {
+		b.Fatalf("ISSUE_INVOICE: %v", sw)
+	}
+	rec := readBinary(b, f, 3, 76)[:64]
+	cmd, _ := prop(card.INSDailyCollectSign, appendXOR(bytes.Clone(rec)), 0x81).Bytes()
 	benchCmds(b, func(int) int {
 		if resp, err := f.Transmit(ctx, cmd); err != nil || len(resp) != 131 {
 			b.Fatalf("% X %v", resp, err)
@@ -88,10 +95,16 @@ func BenchmarkDailyCollectSign(b *testing.B) {
 	})
 }
 
-func dailyRecordB(b *testing.B) []byte {
-	rec := make([]byte, 64)
-	copy(rec, []byte{0x20, 0x26, 0x11, 0x26})
-	return rec
+// BenchmarkSaveFile: SaveFile of an initialised fiscal card (temporary
+// file, fsync, rename, directory fsync) on the test's temporary directory.
+func BenchmarkSaveFile(b *testing.B) {
+	cs, _ := initSet(b, nil)
+	path := filepath.Join(b.TempDir(), "fiscal.card")
+	for b.Loop() {
+		if err := cs.Fiscal.SaveFile(path); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 // BenchmarkSaveLoad: MarshalBinary + Load of an initialised fiscal card.
