@@ -90,6 +90,10 @@ type Client struct {
 	out    []byte
 	dirty  bool   // a reply may still be on its way: drain before the next request
 	nextNo uint32 // the number the next invoice should get; 0: unknown
+	// unknown holds, for requests whose outcome was Unknown, the first
+	// number they could have got: calling again with the same id
+	// reconciles before anything is sent.
+	unknown map[uint64]uint32
 	stats  ClientStats
 }
 

@@ -2,6 +2,9 @@ package link_test
 
 import (
 	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -121,5 +124,76 @@ func TestDeviceReopen(t *testing.T) {
 	}
 	if r2, err := c.IssueNormal(context.Background(), tenLine()); err != nil || r2.Invoice().No != res.Invoice().No+1 {
 		t.Fatalf("issuing after reopening: %+v, %v", r2, err)
+	}
+}
+
+// switchLine forwards to the current end of a pipe; while deaf, everything
+// read is lost.
+type switchLine struct {
+	mu   sync.Mutex
+	end  *linktest.End
+	deaf atomic.Bool
+}
+
+func (s *switchLine) set(e *linktest.End) { s.mu.Lock(); s.end = e; s.mu.Unlock() }
+func (s *switchLine) cur() *linktest.End  { s.mu.Lock(); defer s.mu.Unlock(); return s.end }
+func (s *switchLine) Write(p []byte) (int, error) {
+	return s.cur().Write(p)
+}
+func (s *switchLine) SetReadDeadline(t time.Time) error { return s.cur().SetReadDeadline(t) }
+func (s *switchLine) Read(p []byte) (int, error) {
+	for {
+		n, err := s.cur().Read(p)
+		if n == 0 || !s.deaf.Load() {
+			return n, err
+		}
+	}
+}
+
+// The reply to an invoice is lost (Unknown), then the server restarts and
+// forgets its request ids (the engine does not store them). Calling again
+// with the same request reconciles first, recognises the invoice by its
+// content, and does not issue it twice.
+func TestUnknownResolvedAfterServerRestart(t *testing.T) {
+	d := newDevice(t, "")
+	defer d.Close()
+	ctx := context.Background()
+	a1, b1 := linktest.Pipe(nil)
+	ctx1, stop1 := context.WithCancel(ctx)
+	defer stop1()
+	go link.NewServer(d.Handler(), nil).Serve(ctx1, b1)
+	line := &switchLine{end: a1}
+	c := link.NewClient(line, &link.ClientOptions{ReplyTimeout: 50 * time.Millisecond, ReconcileAttempts: 1, Retries: 1})
+	if res, err := c.IssueNormal(ctx, tenLine()); err != nil || res.Outcome != link.Done {
+		t.Fatalf("first invoice: %+v, %v", res, err)
+	}
+	line.deaf.Store(true)
+	req := tenLine()
+	req.Items = req.Items[:1] // one packet: it reaches the register, the reply does not come back
+	req.RequestID = 0xFEED
+	res, err := c.IssueNormal(ctx, req)
+	if res.Outcome != link.Unknown || !errors.Is(err, link.ErrOutcomeUnknown) {
+		t.Fatalf("deaf line: %+v, %v", res, err)
+	}
+	issued := d.Dev.Status().Issued
+	last, err := d.Dev.LastInvoice(ctx)
+	if err != nil || issued != 2 || last.Detail.Number != res.From {
+		t.Fatalf("register: %d invoices, last %+v (%v); want 2, number %d", issued, last.Detail, err, res.From)
+	}
+
+	stop1() // the server and its memory of request ids are gone
+	a2, b2 := linktest.Pipe(nil)
+	serve(t, link.NewServer(d.Handler(), nil), a2, b2)
+	line.set(a2)
+	line.deaf.Store(false)
+	res2, err := c.IssueNormal(ctx, req)
+	if err != nil || res2.Outcome != link.Done || res2.Sends != 0 || !res2.Reconciled {
+		t.Fatalf("after restart: %+v, %v", res2, err)
+	}
+	if inv := res2.Invoice(); inv.No != last.Detail.Number || inv.FiscalCode != last.Detail.FiscalCode {
+		t.Fatalf("resolved to %+v, register's last is %+v", inv, last.Detail)
+	}
+	if got := d.Dev.Status().Issued; got != issued {
+		t.Fatalf("issued again: %d invoices, want %d", got, issued)
 	}
 }

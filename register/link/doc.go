@@ -104,9 +104,13 @@
 //
 // DeviceHandler does not store request ids in fiscal memory (the engine
 // has no field for them); the server fills them into uploads from its
-// memory of recent invoices, so exact reconciliation needs the server to
-// have stayed up since the invoice. Invoice numbers are assumed unique
-// across rolls.
+// memory of recent invoices. After a server restart the records come back
+// without ids, and the client falls back to the invoice's content: a record
+// without id, numbered from the request's first possible number on, of the
+// request's type and total (for a return: its original; for voids: the
+// first Count voids). A request whose outcome was Unknown is reconciled
+// before it is sent again when the same Client is called with the same
+// RequestID. Invoice numbers are assumed unique across rolls.
 //
 // # Fault injection
 //

@@ -19,9 +19,11 @@ const (
 	// loaded, the amount changed) send it as a new request: RequestID zero.
 	NotDone
 	// Unknown: the register stayed unreachable, so the client could not
-	// establish the outcome. Send the same request (same RequestID) again
-	// once the register is back: it is answered from the register's memory
-	// or reconciled, never issued twice.
+	// establish the outcome. Call the same method on the same Client with
+	// the same request (same RequestID) once the register is back: the
+	// client reconciles first (from IssueResult.From) and sends only if
+	// nothing was issued for it. From another process, reconcile by hand:
+	// Invoices from From on, looking for the request id or the content.
 	Unknown
 )
 
@@ -49,6 +51,8 @@ type IssueResult struct {
 	// Reconciled reports that a timeout or a broken reply was resolved by
 	// asking the register (33 current invoice number, 3F invoice upload).
 	Reconciled bool
+	// From is the first invoice number this request could have got.
+	From uint32
 }
 
 // Invoice returns the first issued invoice (the zero Invoice if none).
@@ -69,7 +73,14 @@ func (c *Client) IssueNormal(ctx context.Context, req IssueRequest) (IssueResult
 	if req.RequestID == 0 {
 		req.RequestID = c.opts.RequestID()
 	}
-	return c.issue(ctx, CmdIssueNormal, req.RequestID, req.encode)
+	var total uint64
+	for _, it := range req.Items {
+		a, _ := it.Amount()
+		total += uint64(a)
+	}
+	return c.issue(ctx, CmdIssueNormal, req.RequestID, req.encode, func(inv Invoice) bool {
+		return inv.Type == TypeNormal && uint64(inv.Total) == total
+	}, 1)
 }
 
 // IssueReturn issues a return (退票) of invoice req.OriginalNo exactly once;
@@ -80,7 +91,9 @@ func (c *Client) IssueReturn(ctx context.Context, req ReturnRequest) (IssueResul
 	if req.RequestID == 0 {
 		req.RequestID = c.opts.RequestID()
 	}
-	return c.issue(ctx, CmdIssueReturn, req.RequestID, req.encode)
+	return c.issue(ctx, CmdIssueReturn, req.RequestID, req.encode, func(inv Invoice) bool {
+		return inv.Type == TypeReturn && inv.OriginalNo == req.OriginalNo
+	}, 1)
 }
 
 // Void voids the next req.Count blank invoices exactly once; see
@@ -91,13 +104,19 @@ func (c *Client) Void(ctx context.Context, req VoidRequest) (IssueResult, error)
 	if req.RequestID == 0 {
 		req.RequestID = c.opts.RequestID()
 	}
-	return c.issue(ctx, CmdVoid, req.RequestID, req.encode)
+	return c.issue(ctx, CmdVoid, req.RequestID, req.encode, func(inv Invoice) bool {
+		return inv.Type == TypeVoid
+	}, int(req.Count))
 }
 
 // reconcileWindow bounds how many invoice records a reconciliation fetches.
 const reconcileWindow = 64
 
-func (c *Client) issue(ctx context.Context, cmd Command, id uint64, enc func(*writer)) (IssueResult, error) {
+// issue sends an issuing command exactly once. match recognises, by
+// content, an invoice of this request among records that carry no request
+// id (a register restarted since and not storing ids); want is how many
+// invoices the request makes.
+func (c *Client) issue(ctx context.Context, cmd Command, id uint64, enc func(*writer), match func(Invoice) bool, want int) (IssueResult, error) {
 	res := IssueResult{RequestID: id}
 	w := &writer{cmd: cmd}
 	enc(w)
@@ -107,7 +126,10 @@ func (c *Client) issue(ctx context.Context, cmd Command, id uint64, enc func(*wr
 	}
 	// The first number this request could get. Everything issued from here
 	// on is searched for the request id if the reply gets lost.
-	from := c.nextNo
+	from, pending := c.unknown[id]
+	if !pending {
+		from = c.nextNo
+	}
 	if from == 0 {
 		cur, err := c.currentInvoice(ctx)
 		if err != nil {
@@ -120,6 +142,34 @@ func (c *Client) issue(ctx context.Context, cmd Command, id uint64, enc func(*wr
 			from = cur.LastIssued + 1
 		}
 	}
+	res.From = from
+	finish := func(o Outcome, err error) (IssueResult, error) {
+		res.Outcome = o
+		if o == Unknown {
+			if c.unknown == nil {
+				c.unknown = make(map[uint64]uint32)
+			}
+			if len(c.unknown) >= 1024 {
+				clear(c.unknown)
+			}
+			c.unknown[id] = from
+		} else {
+			delete(c.unknown, id)
+		}
+		return res, err
+	}
+	if pending {
+		// An earlier call ended Unknown: find out before sending again.
+		res.Reconciled = true
+		outcome, invs, rerr := c.reconcile(ctx, id, from, match, want)
+		switch outcome {
+		case Done:
+			res.Invoices = invs
+			return finish(Done, nil)
+		case Unknown:
+			return finish(Unknown, fmt.Errorf("%w: %v: %w", ErrOutcomeUnknown, cmd, rerr))
+		}
+	}
 	var lastErr error
 	for res.Sends < c.opts.IssueAttempts {
 		if res.Sends > 0 {
@@ -130,12 +180,11 @@ func (c *Client) issue(ctx context.Context, cmd Command, id uint64, enc func(*wr
 		if err == nil {
 			switch invs, definite, derr := c.issuingReply(cmd, id, rep); {
 			case derr == nil:
-				res.Outcome, res.Invoices = Done, invs
+				res.Invoices = invs
 				c.nextNo = invs[len(invs)-1].No + 1
-				return res, nil
+				return finish(Done, nil)
 			case definite:
-				res.Outcome = NotDone
-				return res, derr
+				return finish(NotDone, derr)
 			default:
 				err = derr
 			}
@@ -144,24 +193,21 @@ func (c *Client) issue(ctx context.Context, cmd Command, id uint64, enc func(*wr
 		c.dirty = true
 		c.nextNo = 0
 		if ctx.Err() != nil {
-			res.Outcome = Unknown
-			return res, fmt.Errorf("%w: %v: %w", ErrOutcomeUnknown, cmd, ctx.Err())
+			return finish(Unknown, fmt.Errorf("%w: %v: %w", ErrOutcomeUnknown, cmd, ctx.Err()))
 		}
 		c.opts.Logger.Debug("link client: reconciling", "cmd", cmd, "id", id, "err", err)
 		res.Reconciled = true
-		outcome, invs, rerr := c.reconcile(ctx, id, from)
+		outcome, invs, rerr := c.reconcile(ctx, id, from, match, want)
 		switch outcome {
 		case Done:
-			res.Outcome, res.Invoices = Done, invs
-			return res, nil
+			res.Invoices = invs
+			return finish(Done, nil)
 		case Unknown:
-			res.Outcome = Unknown
-			return res, fmt.Errorf("%w: %v: %w", ErrOutcomeUnknown, cmd, rerr)
+			return finish(Unknown, fmt.Errorf("%w: %v: %w", ErrOutcomeUnknown, cmd, rerr))
 		}
 		// NotDone: nothing was issued for this id; send it again.
 	}
-	res.Outcome = Unknown
-	return res, fmt.Errorf("%w: %v: gave up after %d sends: %w", ErrOutcomeUnknown, cmd, res.Sends, lastErr)
+	return finish(Unknown, fmt.Errorf("%w: %v: gave up after %d sends: %w", ErrOutcomeUnknown, cmd, res.Sends, lastErr))
 }
 
 // issuingReply checks the reply to an issuing command. definite reports an
@@ -204,8 +250,11 @@ func (c *Client) issuingReply(cmd Command, id uint64, rep Response) (invs []Invo
 
 // reconcile asks the register what became of request id: it reads the last
 // issued number (33) and, if anything was issued from `from` on, the
-// invoice records (3F), looking for the request id.
-func (c *Client) reconcile(ctx context.Context, id uint64, from uint32) (Outcome, []Invoice, error) {
+// invoice records (3F). Records carrying the request id are this request's.
+// If none does and some records carry no id at all (the register does not
+// store ids and the server has restarted since), the first `want` of those
+// that match the request's content are taken as its invoices.
+func (c *Client) reconcile(ctx context.Context, id uint64, from uint32, match func(Invoice) bool, want int) (Outcome, []Invoice, error) {
 	c.stats.Reconciliations++
 	var err error
 	for range c.opts.ReconcileAttempts {
@@ -228,13 +277,19 @@ func (c *Client) reconcile(ctx context.Context, id uint64, from uint32) (Outcome
 		if invs, err = c.invoices(ctx, NumberRange{From: lo, To: cur.LastIssued}); err != nil {
 			continue
 		}
-		var mine []Invoice
+		var mine, anonymous []Invoice
 		for _, inv := range invs {
-			if inv.RequestID == id {
+			switch {
+			case inv.RequestID == id:
 				mine = append(mine, inv)
+			case inv.RequestID == 0 && match != nil && match(inv) && len(anonymous) < want:
+				anonymous = append(anonymous, inv)
 			}
 		}
 		c.nextNo = cur.Next
+		if len(mine) == 0 {
+			mine = anonymous
+		}
 		if len(mine) > 0 {
 			return Done, mine, nil
 		}
