@@ -94,7 +94,7 @@ type Client struct {
 	// number they could have got: calling again with the same id
 	// reconciles before anything is sent.
 	unknown map[uint64]uint32
-	stats  ClientStats
+	stats   ClientStats
 }
 
 // ClientStats counts what a Client did.
