@@ -257,6 +257,9 @@ func (d *Device) UpdateControls(ctx context.Context) (fiscal.ControlData, error)
 	if !ok {
 		return d.ctl, newErr(op, ErrIllegalUserCard, nil, "user card holds no control data for fiscal card %v", d.app.FiscalCard)
 	}
+	if err := d.mem.CheckCapacity(memory.KindControlUpdate, 1); err != nil {
+		return d.ctl, memErr(op, err)
+	}
 	id := d.newID()
 	if err := d.verifyPIN(ctx, op, new(memory.Batch).BeginIntent(memory.Intent{ID: id, Op: opUpdate})); err != nil {
 		return d.ctl, err
@@ -270,22 +273,27 @@ func (d *Device) UpdateControls(ctx context.Context) (fiscal.ControlData, error)
 		d.endIntent(ctx, id)
 		return d.ctl, e
 	}
-	if err := d.finishUpdate(ctx, op, id); err != nil {
+	if err := d.finishUpdate(ctx, op, id, true); err != nil {
 		return d.ctl, err
 	}
 	return d.ctl, nil
 }
 
-// finishUpdate reads the new controls and ends the update intent with a
-// security-log entry.
-func (d *Device) finishUpdate(ctx context.Context, op string, id uint64) error {
+// finishUpdate reads the new controls back from the fiscal card and ends
+// the update intent together with a control-update record holding them.
+// With applied unset (recovery: the card's answer was lost) the record is
+// written only if the card's controls differ from those before.
+func (d *Device) finishUpdate(ctx context.Context, op string, id uint64, applied bool) error {
+	prev := d.ctl
 	if err := d.refreshControls(ctx); err != nil {
 		return err
 	}
-	c := d.ctl
-	ev := memory.SecurityEvent{Time: d.now(), Type: memory.SecOther, Text: fmt.Sprintf(
-		"control update: deadline %v, single limit %s, cumulative limit %s, return limit %s", c.Deadline, c.SingleLimit, c.TotalLimit, c.ReturnLimit)}
-	if err := d.mem.Commit(ctx, new(memory.Batch).LogSecurity(ev).EndIntent(id)); err != nil {
+	b := new(memory.Batch)
+	if applied || d.ctl != prev {
+		b.AddControlUpdate(memory.ControlUpdate{Time: d.now(), Control: d.ctl})
+	}
+	b.EndIntent(id)
+	if err := d.mem.Commit(ctx, b); err != nil {
 		return memErr(op, err)
 	}
 	return nil

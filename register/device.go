@@ -74,7 +74,7 @@ type Device struct {
 	hasRoll   bool
 	next      uint32 // next invoice number in roll, 0 = used up
 	queue     []fiscal.SignedRoll
-	queueID   uint64 // open intent holding the waiting rolls (0 = none)
+	queueID   uint64 // open legacy "roll_queue" intent, migrated by Open (0 = none)
 	nextID    uint64
 	lastDaily fiscal.Date
 	lastDate  fiscal.Date // newest date of any fiscal record
@@ -120,6 +120,9 @@ func Open(ctx context.Context, cfg Config) (*Device, error) {
 	if err := d.load(ctx); err != nil {
 		return nil, err
 	}
+	if err := d.migrateQueue(ctx); err != nil {
+		return nil, err
+	}
 	if err := d.startup(ctx); err != nil {
 		d.pending = d.pending || len(d.recoverable()) > 0
 		return d, err
@@ -153,6 +156,9 @@ func (d *Device) load(ctx context.Context) error {
 	d.machine, d.hasMachine = m.Machine()
 	d.app, d.hasApp = m.Application()
 	d.ctl = d.app.Control
+	if c, ok := m.Controls(); ok {
+		d.ctl = c
+	}
 	if p, ok := m.PIN(); ok {
 		d.pin, d.hasPIN = [8]byte(p), true
 	}
@@ -169,17 +175,13 @@ func (d *Device) load(ctx context.Context) error {
 		}
 	}
 	d.clockAdj = clockOffset(m.SecurityEvents())
-	d.queue, d.queueID, d.nextID = nil, 0, 1
+	d.queue, d.queueID, d.nextID = waitingRolls(m), 0, 1
 	for _, in := range m.OpenIntents() {
 		if in.ID >= d.nextID {
 			d.nextID = in.ID + 1
 		}
 		if in.Op == opQueue {
-			q, err := decodeQueue(in.Payload)
-			if err != nil {
-				return newErr("open", ErrMemory, err, "waiting-roll list")
-			}
-			d.queue, d.queueID = q, in.ID
+			d.queueID = in.ID
 		}
 	}
 	d.lastDaily = fiscal.Date{}

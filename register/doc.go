@@ -96,8 +96,13 @@
 // (recorded, or loaded again); for a distribution, user EF07; an
 // interrupted daily close is run again (a day is signed at most once into
 // memory, which refuses a second record for a date). The distributed rolls
-// waiting to be loaded are kept as the payload of an always-open intent
-// named "roll_queue", replaced in the same batch whenever the list changes.
+// waiting to be loaded are fiscal memory's own records: a roll-distributed
+// record in the batch that ends the distribution, a roll-taken record in
+// the batch that records the load (or, at a change of owner, the drop). A
+// fiscal memory of an older register, which kept them in an always-open
+// intent named "roll_queue", is moved to those records by Open. Every
+// control update (the first one at initialisation included) leaves a
+// control-update record with the controls read back from the fiscal card.
 //
 // The rolling fiscal PIN is made durable in the same batch as the intent,
 // before any other card command. Power lost between the card's answer to
@@ -110,7 +115,11 @@
 // office can unblock it.
 //
 // OpenMemory opens a fiscal memory as the register does at power-on,
-// repairing a torn tail (and logging the repair).
+// repairing a torn tail (and logging the repair). A full security log does
+// not stop it: the repair is a system event, stored in the reserve beyond
+// the log's capacity (memory.Capacity.SecurityReserve), and if that is used
+// up too the register starts without logging it (the copy of the damaged
+// segment that Repair keeps remains).
 //
 // # Errors
 //

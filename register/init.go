@@ -223,7 +223,8 @@ func (d *Device) finishInit(ctx context.Context, op string, id uint64, today fis
 	if err != nil {
 		return d.readErr(op, err, ErrIllegalFiscalCard)
 	}
-	if ctl.Deadline.IsZero() {
+	updated := ctl.Deadline.IsZero()
+	if updated {
 		data, ok, err := controlRecord(ctx, uc, ef02.CardNumber)
 		if err != nil {
 			return d.userReadErr(op, err)
@@ -251,6 +252,9 @@ func (d *Device) finishInit(ctx context.Context, op string, id uint64, today fis
 		b.ChangeOwner(app)
 	} else {
 		b.Initialise(app)
+	}
+	if updated {
+		b.AddControlUpdate(memory.ControlUpdate{Time: d.now(), Control: ctl})
 	}
 	if err := d.mem.Commit(ctx, b.EndIntent(id)); err != nil {
 		return memErr(op, err)

@@ -15,6 +15,13 @@ import (
 // segment, and the repair is written to the security log with the time now.
 // Any other damage is returned as the memory's *memory.CorruptionError and
 // nothing is changed.
+//
+// A full security log never keeps the register from starting: the repair
+// event is a system event, which fiscal memory stores in the reserve beyond
+// the log's capacity (memory.Capacity.SecurityReserve). Should that reserve
+// be used up too, the memory is returned all the same and the event is
+// reported to opts.Logger instead; the repair stays evident from the copy
+// of the damaged segment Repair keeps (NNNNNNNN.seg.torn-K).
 func OpenMemory(ctx context.Context, fsys memory.FS, opts *memory.Options, now time.Time) (*memory.Memory, error) {
 	m, err := memory.Open(ctx, fsys, opts)
 	if err == nil || !errors.Is(err, memory.ErrTornTail) {
@@ -32,8 +39,13 @@ func OpenMemory(ctx context.Context, fsys memory.FS, opts *memory.Options, now t
 		text = fmt.Sprintf("torn tail repaired at power-on: %v", rep.Torn)
 	}
 	if err := m.LogSecurity(ctx, memory.SecurityEvent{Time: now, Type: memory.SecRepair, Text: truncate(text, memory.MaxSecText)}); err != nil {
-		m.Close()
-		return nil, err
+		if !errors.Is(err, memory.ErrFull) {
+			m.Close()
+			return nil, err
+		}
+		if opts != nil && opts.Logger != nil {
+			opts.Logger.Warn("register: security log full; repair not logged", "repair", text, "err", err)
+		}
 	}
 	return m, nil
 }

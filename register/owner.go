@@ -56,20 +56,19 @@ func (d *Device) ChangeOwner(ctx context.Context, req ChangeOwnerRequest) error 
 		b.AddRollUsage(u)
 	}
 	text := fmt.Sprintf("change of owner: taxpayer %s (%s) stops", d.app.TaxpayerName, d.app.TaxID)
+	now := d.now()
 	for _, q := range d.queue {
 		text += fmt.Sprintf("; waiting roll %v %d-%d dropped", q.Code, q.Start, q.End)
+		b.TakeRoll(memory.RollTaken{Roll: q.Roll, Time: now, Reason: memory.RollDropped})
 	}
 	if d.hasRoll && d.next != 0 {
 		text += fmt.Sprintf("; %d invoices of roll %v left unused", d.roll.End-d.next+1, d.roll.Code)
 	}
-	b.LogSecurity(memory.SecurityEvent{Time: d.now(), Type: memory.SecOther, Text: truncate(text, memory.MaxSecText)})
-	if d.queueID != 0 {
-		b.EndIntent(d.queueID)
-	}
+	b.LogSecurity(memory.SecurityEvent{Time: now, Type: memory.SecOther, Text: truncate(text, memory.MaxSecText)})
 	if err := d.mem.Commit(ctx, b); err != nil {
 		return memErr(op, err)
 	}
-	d.queue, d.queueID = nil, 0
+	d.queue = nil
 	d.hasRoll, d.next = false, 0
 	d.fc = d.newFiscalCard(req.Fiscal)
 	d.uc = d.newUserCard(req.User)

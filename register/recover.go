@@ -200,7 +200,7 @@ func (d *Device) recoverOne(ctx context.Context, in memory.Intent) error {
 		if err := d.ensureSelected(ctx); err != nil {
 			return err
 		}
-		if err := d.finishUpdate(ctx, op, in.ID); err != nil {
+		if err := d.finishUpdate(ctx, op, in.ID, false); err != nil {
 			return err
 		}
 		d.powerLoss(ctx, "interrupted control update: controls read back from the fiscal card")

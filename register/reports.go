@@ -257,7 +257,7 @@ type HistoryEvent struct {
 
 // History returns the device's lifecycle as one list, oldest first: factory
 // data, every initialisation (the current and earlier applications),
-// declarations, and the security log's repairs, power losses,
+// declarations, control updates, and the security log's repairs, power losses,
 // inspections, tamper findings and other events.
 func (d *Device) History() []HistoryEvent {
 	var out []HistoryEvent
@@ -272,6 +272,11 @@ func (d *Device) History() []HistoryEvent {
 	for _, dc := range d.mem.Declarations(fiscal.Date{}, fiscal.Date{}) {
 		out = append(out, HistoryEvent{Time: dc.Date.Time(), Kind: "declaration",
 			Text: fmt.Sprintf("%v..%v, %s normal, %s returns", dc.Data.Start, dc.Data.End, dc.Data.Normal.Sum(), dc.Data.Return.Sum())})
+	}
+	for _, u := range d.mem.ControlUpdates() {
+		c := u.Control
+		out = append(out, HistoryEvent{Time: u.Time, Kind: "control_update",
+			Text: fmt.Sprintf("deadline %v, single limit %s, cumulative limit %s, return limit %s", c.Deadline, c.SingleLimit, c.TotalLimit, c.ReturnLimit)})
 	}
 	for _, e := range d.mem.SecurityEvents() {
 		out = append(out, HistoryEvent{Time: e.Time, Kind: e.Type.String(), Text: e.Text})

@@ -19,10 +19,10 @@ const (
 	opLoad       = "load"       // the 22-byte signed roll
 	opDeclare    = "declare"    // the 70-byte declaration data
 	opUpdate     = "update"     // no payload: the fiscal card's EF01 tells
-	// opQueue is not an operation: the open intent of this name holds the
-	// distributed rolls not yet loaded (n × 22-byte signed rolls). It is
-	// replaced (ended and re-begun in one batch) whenever the list changes,
-	// because fiscal memory has no record kind of its own for them.
+	// opQueue is not an operation: registers before fiscal memory had
+	// record kinds for waiting rolls kept them as the payload of an
+	// always-open intent of this name (n × 22-byte signed rolls). Open
+	// moves such a list into roll-distributed records and ends the intent.
 	opQueue = "roll_queue"
 )
 
@@ -52,22 +52,54 @@ func decodeQueue(p []byte) ([]fiscal.SignedRoll, error) {
 	return q, nil
 }
 
-// setQueue adds to b the records that replace the waiting-roll list with q,
-// and returns the new queue intent id (0 when q is empty).
-func (d *Device) setQueue(b *memory.Batch, q []fiscal.SignedRoll) (uint64, error) {
-	if d.queueID != 0 {
-		b.EndIntent(d.queueID)
+// waitingRolls returns fiscal memory's waiting list.
+func waitingRolls(m *memory.Memory) []fiscal.SignedRoll {
+	ws := m.WaitingRolls()
+	q := make([]fiscal.SignedRoll, len(ws))
+	for i, w := range ws {
+		q[i] = w.Roll
 	}
-	if len(q) == 0 {
-		return 0, nil
+	return q
+}
+
+// migrateQueue moves the waiting rolls of a legacy "roll_queue" intent
+// into roll-distributed records and ends the intent, in one batch.
+func (d *Device) migrateQueue(ctx context.Context) error {
+	if d.queueID == 0 {
+		return nil
 	}
-	p, err := encodeQueue(q)
-	if err != nil {
-		return 0, err
+	var legacy []fiscal.SignedRoll
+	for _, in := range d.mem.OpenIntents() {
+		if in.ID == d.queueID {
+			q, err := decodeQueue(in.Payload)
+			if err != nil {
+				return newErr("open", ErrMemory, err, "waiting-roll list")
+			}
+			legacy = q
+		}
 	}
-	id := d.newID()
-	b.BeginIntent(memory.Intent{ID: id, Op: opQueue, Payload: p})
-	return id, nil
+	b := new(memory.Batch)
+	for _, r := range legacy {
+		if !d.distributed(r.Roll) {
+			b.AddRollDistribution(memory.RollDistribution{Roll: r, Time: d.now()})
+		}
+	}
+	if err := d.mem.Commit(ctx, b.EndIntent(d.queueID)); err != nil {
+		return memErr("open", err)
+	}
+	d.queueID = 0
+	d.queue = waitingRolls(d.mem)
+	return nil
+}
+
+// distributed reports whether fiscal memory holds a distribution of r.
+func (d *Device) distributed(r fiscal.Roll) bool {
+	for _, x := range d.mem.RollDistributions() {
+		if x.Roll.Roll == r {
+			return true
+		}
+	}
+	return false
 }
 
 // knownRoll reports whether r is waiting or was loaded already.
@@ -120,6 +152,9 @@ func (d *Device) Distribute(ctx context.Context) (fiscal.Roll, error) {
 	if len(d.queue) >= MaxWaitingRolls {
 		return fiscal.Roll{}, newErr(op, ErrRollStoreFull, nil, "%d rolls waiting", len(d.queue))
 	}
+	if err := d.mem.CheckCapacity(memory.KindRollDistributed, 1); err != nil {
+		return fiscal.Roll{}, memErr(op, err)
+	}
 	uc, err := d.userSession(ctx, op)
 	if err != nil {
 		return fiscal.Roll{}, err
@@ -144,19 +179,17 @@ func (d *Device) Distribute(ctx context.Context) (fiscal.Roll, error) {
 	return r.Roll, nil
 }
 
-// queueRoll appends a distributed roll to the waiting list and ends the
-// distribution intent, in one batch.
+// queueRoll records a distributed roll (it joins the waiting list) and
+// ends the distribution intent, in one batch.
 func (d *Device) queueRoll(ctx context.Context, id uint64, r fiscal.SignedRoll) error {
-	q := append(append([]fiscal.SignedRoll(nil), d.queue...), r)
-	b := new(memory.Batch).EndIntent(id)
-	qid, err := d.setQueue(b, q)
-	if err != nil {
+	if err := r.Roll.Validate(); err != nil {
 		return newErr("distribute", ErrIllegalUserCard, err, "")
 	}
+	b := new(memory.Batch).AddRollDistribution(memory.RollDistribution{Roll: r, Time: d.now()}).EndIntent(id)
 	if err := d.mem.Commit(ctx, b); err != nil {
 		return memErr("distribute", err)
 	}
-	d.queue, d.queueID = q, qid
+	d.queue = waitingRolls(d.mem)
 	return nil
 }
 
@@ -224,24 +257,21 @@ func (d *Device) loadRoll(ctx context.Context, op string, r fiscal.SignedRoll) e
 	return d.commitLoad(ctx, op, id, r)
 }
 
-// commitLoad records a roll the fiscal card took and removes it from the
-// waiting list.
+// commitLoad records a roll the fiscal card took and takes it off the
+// waiting list, in one batch.
 func (d *Device) commitLoad(ctx context.Context, op string, id uint64, r fiscal.SignedRoll) error {
-	var q []fiscal.SignedRoll
+	now := d.now()
+	b := new(memory.Batch).AddRollLoad(memory.RollLoad{Roll: r.Roll, Loaded: now}).EndIntent(id)
 	for _, w := range d.queue {
-		if w.Roll != r.Roll {
-			q = append(q, w)
+		if w.Roll == r.Roll {
+			b.TakeRoll(memory.RollTaken{Roll: r.Roll, Time: now, Reason: memory.RollLoaded})
+			break
 		}
-	}
-	b := new(memory.Batch).AddRollLoad(memory.RollLoad{Roll: r.Roll, Loaded: d.now()}).EndIntent(id)
-	qid, err := d.setQueue(b, q)
-	if err != nil {
-		return newErr(op, ErrMemory, err, "")
 	}
 	if err := d.mem.Commit(ctx, b); err != nil {
 		return memErr(op, err)
 	}
-	d.queue, d.queueID = q, qid
+	d.queue = waitingRolls(d.mem)
 	d.roll, d.hasRoll, d.next = r.Roll, true, r.Roll.Start
 	if t := fiscal.DateOf(d.now()); t.After(d.lastDate) {
 		d.lastDate = t
