@@ -2,6 +2,7 @@ package emulator_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -44,4 +45,40 @@ func Example() {
 	// ISSUE_INVOICE: 61 08
 	// GET RESPONSE: 8 bytes, SW 90 00
 	// code verifies: true
+}
+
+// The tax office unblocks a fiscal card whose PIN was blocked by wrong
+// tries (税控卡解锁): it computes the MAC of a new PIN, and PIN_UNBLOCK
+// (84 24 01 01) installs that PIN.
+func ExampleCardSet_UnblockMAC() {
+	ctx := context.Background()
+	cs, err := emulator.Issue(emulator.IssueOptions{})
+	if err != nil {
+		panic(err)
+	}
+	if _, err := cs.Initialise(ctx); err != nil {
+		panic(err)
+	}
+	fc, err := card.OpenFiscalCard(ctx, cs.Fiscal, nil)
+	if err != nil {
+		panic(err)
+	}
+	for range 3 {
+		_, err = fc.VerifyPIN(ctx, card.PIN([]byte("guess!!!")))
+	}
+	fmt.Println("blocked:", errors.Is(err, card.ErrPINBlocked))
+
+	newPIN := card.PIN([]byte("87654321"))
+	mac, err := cs.UnblockMAC(newPIN)
+	if err != nil {
+		panic(err)
+	}
+	pin, err := fc.UnblockPIN(ctx, newPIN, mac)
+	fmt.Println("unblocked:", err == nil)
+	_, err = fc.VerifyPIN(ctx, pin)
+	fmt.Println("new PIN verifies:", err == nil)
+	// Output:
+	// blocked: true
+	// unblocked: true
+	// new PIN verifies: true
 }
