@@ -101,6 +101,14 @@
 //     (EF07, 22 B, all zero = none); CheckInfo (check EF01, 10 B; byte 9 is
 //     the key id), CheckAuth (EF02, 17 B), InspectionRecord (EF03, 233 B,
 //     with a count byte before invoice details and declarations).
+//   - PIN unblock (税控卡解锁, FiscalCard.UnblockPIN) is 84 24 01 01 0C new
+//     PIN[8] ‖ MAC[4] with Le 08 (the reference's inference from [PB]); the
+//     card answers with the PIN now in force, which the caller stores like
+//     the answer of VERIFY_FISCAL_PIN. The MAC is the tax office's.
+//   - DAILY_COLLECT_SIGN is answered 6A80 when the record differs from the
+//     fiscal card's own accumulation of that day, and UPDATE_CONTROLS 6985
+//     (ErrStaleControls) for a control record older than the one in force;
+//     the emulator's doc gives the exact rules.
 //   - Check-card authentication (CheckCard.AuthenticateFiscal) uses the key
 //     id of check-card EF01 on both sides: GET CHALLENGE on the check card,
 //     INTERNAL AUTHENTICATE on the fiscal card, EXTERNAL AUTHENTICATE on the

@@ -175,7 +175,9 @@ func (f *FiscalCard) InputInvoiceNB(ctx context.Context, r fiscal.SignedRoll) er
 }
 
 // DailyCollectSign has the card sign a daily record: C0 FB 00 00 41 record
-// ‖ XOR, Le 81 → signature[128] ‖ XOR. The response XOR is checked.
+// ‖ XOR, Le 81 → signature[128] ‖ XOR. The response XOR is checked. The
+// card signs only its own totals of that day: a record that differs from
+// what it accumulated is refused with 6A80 (ErrIncorrectData).
 func (f *FiscalCard) DailyCollectSign(ctx context.Context, r fiscal.DailyRecord) ([fiscal.SignatureLen]byte, error) {
 	var sig [fiscal.SignatureLen]byte
 	data, err := r.MarshalBinary()
