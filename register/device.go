@@ -260,7 +260,7 @@ func (d *Device) startup(ctx context.Context) error {
 	if err := d.refreshControls(ctx); err != nil {
 		return err
 	}
-	if d.hasApp && d.pinBad == nil {
+	if _, owner := d.ownerIntent(); d.hasApp && d.pinBad == nil && !owner {
 		today, err := d.today()
 		if err != nil {
 			return err
@@ -449,6 +449,9 @@ func (d *Device) ready(ctx context.Context, op string) (fiscal.Date, error) {
 		if err := d.recover(ctx); err != nil {
 			return fiscal.Date{}, err
 		}
+	}
+	if _, ok := d.ownerIntent(); ok {
+		return fiscal.Date{}, newErr(op, ErrRecoveryPending, nil, "a change of owner is under way: call ChangeOwner with the new taxpayer's cards")
 	}
 	if !d.refreshed {
 		if err := d.ensureSelected(ctx); err != nil {

@@ -62,11 +62,15 @@
 //     Config.Clock that is durable in the security log. Every inspection is
 //     logged.
 //   - Change of owner (ChangeOwner, 停机过户): a final stop declaration with
-//     the old cards, the partly used roll summarised and the waiting rolls
-//     dropped (logged), then the new taxpayer's cards are registered as in
-//     Initialise and the new application written with memory's ChangeOwner;
-//     the old records stay readable and verifiable. The new taxpayer issues
-//     from the next day.
+//     the old cards; once the new cards pass the initialisation checks, the
+//     partly used roll's summary, the waiting rolls dropped (logged) and the
+//     init intent (naming the new fiscal card) in one batch; then the new
+//     cards are registered as in Initialise and the new application written
+//     with memory's ChangeOwner; the old records stay readable and
+//     verifiable. An interrupted change is completed by calling ChangeOwner
+//     again with the same new cards (fiscal operations are refused with
+//     ErrRecoveryPending until then). The new taxpayer issues from the next
+//     day.
 //   - Five-year lock: LockDays after initialisation the machine refuses to
 //     issue (ErrLocked); the lock date, the deadline and their state are in
 //     Status.

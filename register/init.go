@@ -81,7 +81,7 @@ func (d *Device) Initialise(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return d.registerCards(ctx, op, today, false)
+	return d.registerCards(ctx, op, today, false, nil)
 }
 
 // Payloads of the init intent: which flow (initialisation or change of
@@ -93,9 +93,32 @@ const (
 	phaseOwnerDone = 'o' // change of owner, registered, PIN stored
 )
 
+// ownerPayload is the init intent payload of a change of owner: the phase
+// and the new fiscal card's number, so that recovery never mistakes the
+// old taxpayer's (registered) fiscal card for the new one.
+func ownerPayload(phase byte, no fiscal.CardNumber) []byte {
+	return append([]byte{phase}, no[:]...)
+}
+
+// parseInitPayload returns the phase of an init intent and, for a change of
+// owner started by this version, the new fiscal card's number.
+func parseInitPayload(p []byte) (phase byte, no fiscal.CardNumber, hasNo bool) {
+	phase = phaseInit
+	if len(p) >= 1 {
+		phase = p[0]
+	}
+	if len(p) == 1+len(no) {
+		copy(no[:], p[1:])
+		hasNo = true
+	}
+	return phase, no, hasNo
+}
+
 // registerCards checks the cards, runs the registration exchange and
-// finishes the initialisation (or, with owner, the change of owner).
-func (d *Device) registerCards(ctx context.Context, op string, today fiscal.Date, owner bool) error {
+// finishes the initialisation (or, with owner, the change of owner). The
+// records of pre, if any, are committed together with the intent, after
+// the checks of the new cards.
+func (d *Device) registerCards(ctx context.Context, op string, today fiscal.Date, owner bool, pre *memory.Batch) error {
 	ef02, items, uc, err := d.initCheck(ctx, op, today, true)
 	if err != nil {
 		return err
@@ -103,23 +126,44 @@ func (d *Device) registerCards(ctx context.Context, op string, today fiscal.Date
 	if err := d.mem.CheckCapacity(memory.KindApplication, 1); err != nil {
 		return memErr(op, err)
 	}
-	phase, done := byte(phaseInit), byte(phaseInitDone)
+	if pre == nil {
+		pre = new(memory.Batch)
+	}
+	payload := []byte{phaseInit}
 	if owner {
-		phase, done = phaseOwner, phaseOwnerDone
+		payload = ownerPayload(phaseOwner, ef02.CardNumber)
 	}
 	// The intent precedes the first card command that changes state.
 	id := d.newID()
-	if err := d.mem.BeginIntent(ctx, memory.Intent{ID: id, Op: opInit, Payload: []byte{phase}}); err != nil {
+	if err := d.mem.Commit(ctx, pre.BeginIntent(memory.Intent{ID: id, Op: opInit, Payload: payload})); err != nil {
 		return memErr(op, err)
+	}
+	if owner {
+		d.queue = nil
+		d.hasRoll, d.next = false, 0
+	}
+	return d.registerExchange(ctx, op, id, today, ef02, items, uc, owner)
+}
+
+// registerExchange runs GET_REGISTER_NB → REGISTER_SIGN → TERMINAL_REGISTER
+// under the open init intent id, stores the first PIN and finishes.
+func (d *Device) registerExchange(ctx context.Context, op string, id uint64, today fiscal.Date, ef02 card.AppInfo, items []fiscal.TaxItem, uc *card.UserCard, owner bool) error {
+	// A failed initialisation changed nothing and its intent ends; a
+	// change of owner keeps its intent (the old taxpayer has stopped) until
+	// ChangeOwner completes it.
+	fail := func() {
+		if !owner {
+			d.endIntent(ctx, id)
+		}
 	}
 	reg, err := d.fc.GetRegisterNB(ctx)
 	if err != nil {
-		d.endIntent(ctx, id)
+		fail()
 		return d.fiscalErr(op, err)
 	}
 	mac2, err := uc.RegisterSign(ctx, reg)
 	if err != nil {
-		d.endIntent(ctx, id)
+		fail()
 		if errors.Is(err, card.ErrWrongFiscalCardNo) {
 			return newErr(op, ErrIllegalUserCard, err, "")
 		}
@@ -131,12 +175,16 @@ func (d *Device) registerCards(ctx context.Context, op string, today fiscal.Date
 		// for recovery, which reads the registration flag.
 		e := d.fiscalErr(op, err)
 		if !errors.Is(e, ErrNoFiscalCard) {
-			d.endIntent(ctx, id)
+			fail()
 		}
 		return e
 	}
+	done := []byte{phaseInitDone}
+	if owner {
+		done = ownerPayload(phaseOwnerDone, ef02.CardNumber)
+	}
 	id2 := d.newID()
-	b := new(memory.Batch).SetPIN(memory.PIN(pin)).EndIntent(id).BeginIntent(memory.Intent{ID: id2, Op: opInit, Payload: []byte{done}})
+	b := new(memory.Batch).SetPIN(memory.PIN(pin)).EndIntent(id).BeginIntent(memory.Intent{ID: id2, Op: opInit, Payload: done})
 	if err := d.mem.Commit(ctx, b); err != nil {
 		d.pinBad = newErr(op, ErrPINOutOfStep, err, "first PIN could not be stored")
 		return memErr(op, err)

@@ -18,21 +18,34 @@ type ChangeOwnerRequest struct {
 }
 
 // ChangeOwner performs the change of owner (停机过户): a final stop
-// declaration (停机申报, through today) with the old taxpayer's cards, the
-// summary of the partly used roll, the waiting rolls of the old taxpayer
-// dropped (logged), then a clean initialisation with the new taxpayer's
-// cards: the same checks and registration exchange as Initialise, the new
-// application record written with memory's ChangeOwner (the old one stays
-// in the application history), a new fiscal PIN. Every old record stays in
-// fiscal memory, readable and verifiable. The new taxpayer issues from the
-// next day: the stop declaration covers the day of the change. A new roll
-// must be distributed and loaded.
+// declaration (停机申报, through today) with the old taxpayer's cards, then a
+// clean initialisation with the new taxpayer's cards: the same checks and
+// registration exchange as Initialise, the new application record written
+// with memory's ChangeOwner (the old one stays in the application history),
+// a new fiscal PIN. The summary of the partly used roll, the old taxpayer's
+// waiting rolls (taken off the list as dropped, and logged) and the start
+// of the registration are committed in one batch, after the new cards have
+// passed the checks. Every old record stays in fiscal memory, readable and
+// verifiable. The new taxpayer issues from the next day: the stop
+// declaration covers the day of the change. A new roll must be distributed
+// and loaded.
+//
+// A change of owner interrupted after that batch (power cut, card pulled)
+// is completed by calling ChangeOwner again with the same new cards; until
+// then fiscal operations are refused with ErrRecoveryPending. If the new
+// fiscal card registered but its first PIN was lost, ErrPINOutOfStep.
 func (d *Device) ChangeOwner(ctx context.Context, req ChangeOwnerRequest) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	const op = "change owner"
 	if req.Fiscal == nil || req.User == nil {
 		return newErr(op, ErrBadRequest, nil, "the new taxpayer's fiscal and user cards are needed")
+	}
+	if d.closed {
+		return newErr(op, ErrClosed, nil, "")
+	}
+	if in, ok := d.ownerIntent(); ok && d.hasApp {
+		return d.resumeOwner(ctx, op, req, in)
 	}
 	today, err := d.ready(ctx, op)
 	if err != nil {
@@ -65,13 +78,69 @@ func (d *Device) ChangeOwner(ctx context.Context, req ChangeOwnerRequest) error 
 		text += fmt.Sprintf("; %d invoices of roll %v left unused", d.roll.End-d.next+1, d.roll.Code)
 	}
 	b.LogSecurity(memory.SecurityEvent{Time: now, Type: memory.SecOther, Text: truncate(text, memory.MaxSecText)})
-	if err := d.mem.Commit(ctx, b); err != nil {
-		return memErr(op, err)
+	oldCard := d.app.FiscalCard
+	restore := d.useCards(req)
+	err = d.registerCards(ctx, op, today, true, b)
+	if _, started := d.ownerIntent(); err != nil && !started && d.app.FiscalCard == oldCard {
+		restore() // nothing was written: the old cards stay in use
 	}
-	d.queue = nil
-	d.hasRoll, d.next = false, 0
-	d.fc = d.newFiscalCard(req.Fiscal)
-	d.uc = d.newUserCard(req.User)
+	return err
+}
+
+// useCards switches to the new taxpayer's cards and returns a function that
+// switches back.
+func (d *Device) useCards(req ChangeOwnerRequest) (restore func()) {
+	fc, uc, upin, sel := d.fc, d.uc, d.upin, d.selected
+	d.fc, d.uc = d.newFiscalCard(req.Fiscal), d.newUserCard(req.User)
 	d.upin, d.selected = req.UserPIN, false
-	return d.registerCards(ctx, op, today, true)
+	return func() { d.fc, d.uc, d.upin, d.selected = fc, uc, upin, sel }
+}
+
+// ownerIntent returns the open init intent of an interrupted change of
+// owner.
+func (d *Device) ownerIntent() (memory.Intent, bool) {
+	for _, in := range d.mem.OpenIntents() {
+		if in.Op != opInit {
+			continue
+		}
+		if phase, _, _ := parseInitPayload(in.Payload); phase == phaseOwner || phase == phaseOwnerDone {
+			return in, true
+		}
+	}
+	return memory.Intent{}, false
+}
+
+// resumeOwner completes an interrupted change of owner with the new cards:
+// registration again if the new fiscal card is not registered, the rest of
+// the initialisation if its first PIN is stored.
+func (d *Device) resumeOwner(ctx context.Context, op string, req ChangeOwnerRequest, in memory.Intent) error {
+	phase, no, hasNo := parseInitPayload(in.Payload)
+	restore := d.useCards(req)
+	today, err := d.today()
+	if err != nil {
+		restore()
+		return err
+	}
+	ef02, items, uc, err := d.initCheck(ctx, op, today, false)
+	if err == nil && hasNo && ef02.CardNumber != no {
+		err = newErr(op, ErrIllegalFiscalCard, nil, "the change of owner was started with fiscal card %v, this is %v", no, ef02.CardNumber)
+	}
+	if err != nil {
+		restore()
+		return err
+	}
+	d.queue, d.hasRoll, d.next = nil, false, 0
+	switch {
+	case phase == phaseOwnerDone:
+		if err := d.finishInit(ctx, op, in.ID, today, ef02, items, uc, true); err != nil {
+			return err
+		}
+		d.pending = len(d.recoverable()) > 0
+		d.powerLoss(ctx, "interrupted change of owner completed")
+		return nil
+	case ef02.Registered:
+		d.pinBad = newErr(op, ErrPINOutOfStep, nil, "change of owner was interrupted after the new fiscal card registered: its first PIN is lost")
+		return d.pinBad
+	}
+	return d.registerExchange(ctx, op, in.ID, today, ef02, items, uc, true)
 }

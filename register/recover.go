@@ -212,10 +212,7 @@ func (d *Device) recoverOne(ctx context.Context, in memory.Intent) error {
 		d.powerLoss(ctx, "interrupted daily close; closing again")
 		return nil
 	case opInit:
-		phase := byte(phaseInit)
-		if len(in.Payload) == 1 {
-			phase = in.Payload[0]
-		}
+		phase, no, hasNo := parseInitPayload(in.Payload)
 		owner := phase == phaseOwner || phase == phaseOwnerDone
 		if err := d.ensureSelected(ctx); err != nil {
 			return err
@@ -224,17 +221,33 @@ func (d *Device) recoverOne(ctx context.Context, in memory.Intent) error {
 		if err != nil {
 			return d.fiscalErr(op, err)
 		}
+		if owner && hasNo && ef02.CardNumber != no {
+			// The old taxpayer's card (or another): the change of owner
+			// waits for ChangeOwner with the new cards.
+			d.pending = true
+			return nil
+		}
 		if phase == phaseInit || phase == phaseOwner {
+			if ef02.Registered {
+				if !owner {
+					if err := d.mem.EndIntent(ctx, in.ID); err != nil {
+						return memErr(op, err)
+					}
+				}
+				d.powerLoss(ctx, "initialisation interrupted after TERMINAL_REGISTER: the first fiscal PIN is lost; the tax office must reset the fiscal card")
+				d.pinBad = newErr(op, ErrPINOutOfStep, nil, "initialisation was interrupted after the card registered")
+				return d.pinBad
+			}
+			if owner && hasNo {
+				// Registration is run again by ChangeOwner.
+				d.pending = true
+				return nil
+			}
 			if err := d.mem.EndIntent(ctx, in.ID); err != nil {
 				return memErr(op, err)
 			}
-			if !ef02.Registered {
-				d.powerLoss(ctx, "interrupted initialisation: the fiscal card is not registered")
-				return nil
-			}
-			d.powerLoss(ctx, "initialisation interrupted after TERMINAL_REGISTER: the first fiscal PIN is lost; the tax office must reset the fiscal card")
-			d.pinBad = newErr(op, ErrPINOutOfStep, nil, "initialisation was interrupted after the card registered")
-			return d.pinBad
+			d.powerLoss(ctx, "interrupted initialisation: the fiscal card is not registered")
+			return nil
 		}
 		// Registered with its PIN stored: finish the initialisation.
 		if d.uc == nil {
