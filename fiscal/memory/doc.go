@@ -15,9 +15,14 @@
 //   - Invoices (KindInvoice): append-only; (code, number) unique; dates never
 //     go backwards.
 //   - Daily records with their 128-byte signature (KindDaily): append-only,
-//     one per date, dates strictly increasing.
+//     one per date, dates strictly increasing, within an application; the
+//     first daily record after a change of owner may share the date of the
+//     last one before it (a change of owner during the day: each owner's
+//     card signs its own part of the day).
 //   - Declarations with the DECLARE_DUTY response (KindDeclaration):
-//     append-only; each period starts after the previous one ends.
+//     append-only; each period starts after the previous one ends, except
+//     that a new owner's first period may start on the day the previous
+//     owner's last one ends.
 //   - Roll loads (KindRollLoad, no overlapping ranges of one code) and used
 //     roll summaries (KindRollUsage): append-only.
 //   - The rolling fiscal PIN (KindPIN): SetPIN stores a new one, PIN returns
@@ -36,6 +41,12 @@
 //     data (deadline, limits) a control update (税控更新) put in force;
 //     append-only, only after initialisation. Controls returns the newest
 //     update since the newest application record, else that record's.
+//
+// Which application a record belongs to follows from its place in the log:
+// the records after an application record and before the next one.
+// CurrentApplication, EachInvoiceOf, DailiesOf, LastDailyOf, DeclarationsOf,
+// LastDeclarationOf and InvoiceApplication answer by application; the other
+// queries see every owner's records.
 //
 // Invoice retention: invoices are never deleted. Only the invoices dated
 // within Options.InvoiceRetentionDays (default 1830) of the newest invoice

@@ -154,3 +154,77 @@ func TestSecurityReserve(t *testing.T) {
 		t.Errorf("stats %+v", ks)
 	}
 }
+
+// TestApplicationScope checks the queries bounded by application: after a
+// change of owner on a day, the old and the new owner each have their own
+// invoices, daily record and declaration for that day, and the order rules
+// hold within each application, also after a reopen.
+func TestApplicationScope(t *testing.T) {
+	fsys := NewMemFS()
+	m := mustOpen(t, fsys, nil)
+	must(t, m.Initialise(ctx, testApp("A")))
+	must(t, m.AddInvoice(ctx, testInvoice(1, day(0), fiscal.InvoiceNormal, 100)))
+	must(t, m.AddInvoice(ctx, testInvoice(2, day(1), fiscal.InvoiceNormal, 200)))
+	must(t, m.AddDaily(ctx, testDaily(day(0))))
+	must(t, m.AddDaily(ctx, testDaily(day(1))))
+	must(t, m.AddDeclaration(ctx, Declaration{Date: day(1), Data: fiscal.Declaration{Start: day(0), End: day(1)}}))
+	b := testApp("B")
+	b.InitDate = day(1)
+	must(t, m.ChangeOwner(ctx, b))
+	must(t, m.AddInvoice(ctx, testInvoice(3, day(1), fiscal.InvoiceNormal, 300)))
+	must(t, m.AddDaily(ctx, testDaily(day(1))))
+	if err := m.AddDaily(ctx, testDaily(day(1))); !errors.Is(err, ErrDuplicate) {
+		t.Errorf("second daily of the new owner for the same day: %v", err)
+	}
+	if err := m.AddDeclaration(ctx, Declaration{Date: day(1), Data: fiscal.Declaration{Start: day(0), End: day(1)}}); !errors.Is(err, ErrOrder) {
+		t.Errorf("new owner's declaration reaching before the change: %v", err)
+	}
+	must(t, m.AddDeclaration(ctx, Declaration{Date: day(1), Data: fiscal.Declaration{Start: day(1), End: day(1)}}))
+	check := func(m *Memory) {
+		t.Helper()
+		if m.CurrentApplication() != 1 {
+			t.Errorf("current application %d", m.CurrentApplication())
+		}
+		var got [2][]uint32
+		for app := range 2 {
+			must(t, m.EachInvoiceOf(ctx, app, day(1), fiscal.Date{}, func(v Invoice) error {
+				got[app] = append(got[app], v.Detail.Number)
+				return nil
+			}))
+		}
+		if len(got[0]) != 1 || got[0][0] != 2 || len(got[1]) != 1 || got[1][0] != 3 {
+			t.Errorf("invoices of day 1 by application %v", got)
+		}
+		if d := m.DailiesOf(0, day(1), day(1)); len(d) != 1 {
+			t.Errorf("old owner's dailies %d", len(d))
+		}
+		if d := m.DailiesOf(1, fiscal.Date{}, fiscal.Date{}); len(d) != 1 || d[0].Record.Date != day(1) {
+			t.Errorf("new owner's dailies %+v", d)
+		}
+		if d := m.Dailies(day(1), day(1)); len(d) != 2 {
+			t.Errorf("all dailies of day 1: %d", len(d))
+		}
+		if l, ok := m.LastDailyOf(1); !ok || l.Record.Date != day(1) {
+			t.Errorf("last daily of the new owner")
+		}
+		if l, ok := m.LastDeclarationOf(0); !ok || l.Data.Start != day(0) {
+			t.Errorf("old owner's last declaration %+v", l)
+		}
+		if l, ok := m.LastDeclarationOf(1); !ok || l.Data.Start != day(1) || len(m.DeclarationsOf(1, fiscal.Date{}, fiscal.Date{})) != 1 {
+			t.Errorf("new owner's declarations %+v", l)
+		}
+		if _, ok := m.LastDailyOf(2); ok {
+			t.Errorf("daily of a missing application")
+		}
+		for n, want := range map[uint32]int{1: 0, 2: 0, 3: 1} {
+			if app, err := m.InvoiceApplication(testCode, n); err != nil || app != want {
+				t.Errorf("invoice %d: application %d %v", n, app, err)
+			}
+		}
+	}
+	check(m)
+	m.Close()
+	m = mustOpen(t, fsys, nil)
+	defer m.Close()
+	check(m)
+}

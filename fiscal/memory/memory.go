@@ -591,6 +591,88 @@ func (m *Memory) Dailies(from, to fiscal.Date) []Daily {
 	return out
 }
 
+// CurrentApplication returns the index in ApplicationHistory of the newest
+// application record, -1 before initialisation. The queries named ...Of
+// take such an index and see only the records stored while that
+// application was the newest: after a change of owner (停机过户) on the day
+// of the change, the old and the new taxpayer each have their own daily
+// record and declarations for that day, and their own invoices.
+func (m *Memory) CurrentApplication() int {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return len(m.st.apps) - 1
+}
+
+// LastDailyOf returns the newest daily record of application app.
+func (m *Memory) LastDailyOf(app int) (Daily, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	lo, hi := m.st.appBounds(app, len(m.st.dailies), startDaily)
+	if hi > lo {
+		return m.st.dailies[hi-1], true
+	}
+	return Daily{}, false
+}
+
+// DailiesOf returns the daily records of application app dated from..to
+// (both included; a zero bound is open), oldest first.
+func (m *Memory) DailiesOf(app int, from, to fiscal.Date) []Daily {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	lo, hi := m.st.appBounds(app, len(m.st.dailies), startDaily)
+	var out []Daily
+	for _, d := range m.st.dailies[lo:hi] {
+		if inRange(d.Record.Date, from, to) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// LastDeclarationOf returns the newest declaration of application app.
+func (m *Memory) LastDeclarationOf(app int) (Declaration, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	lo, hi := m.st.appBounds(app, len(m.st.decls), startDecl)
+	if hi > lo {
+		return m.st.decls[hi-1], true
+	}
+	return Declaration{}, false
+}
+
+// DeclarationsOf returns the declarations of application app whose period
+// overlaps from..to, oldest first.
+func (m *Memory) DeclarationsOf(app int, from, to fiscal.Date) []Declaration {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	lo, hi := m.st.appBounds(app, len(m.st.decls), startDecl)
+	var out []Declaration
+	for _, d := range m.st.decls[lo:hi] {
+		if (to.IsZero() || !d.Data.Start.After(to)) && (from.IsZero() || !d.Data.End.Before(from)) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// InvoiceApplication returns the index of the application an invoice was
+// issued under (-1: before any), or ErrNotFound.
+func (m *Memory) InvoiceApplication(code fiscal.InvoiceCode, number uint32) (int, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	i, ok := m.st.lookup(code, number)
+	if !ok {
+		return 0, fmt.Errorf("%w: invoice %s/%d", ErrNotFound, code, number)
+	}
+	app := -1
+	for k, a := range m.st.appStarts {
+		if i >= a.inv {
+			app = k
+		}
+	}
+	return app, nil
+}
+
 // LastDeclaration returns the newest declaration.
 func (m *Memory) LastDeclaration() (Declaration, bool) {
 	m.mu.RLock()
@@ -795,12 +877,30 @@ func (m *Memory) LastInvoice(ctx context.Context) (Invoice, error) {
 // invoices are those stored when the call began; fn may call other methods
 // of m (no lock is held while it runs).
 func (m *Memory) EachInvoice(ctx context.Context, from, to fiscal.Date, fn func(Invoice) error) error {
+	return m.eachInvoice(ctx, -2, from, to, fn)
+}
+
+// EachInvoiceOf is EachInvoice for the invoices of application app only
+// (see CurrentApplication).
+func (m *Memory) EachInvoiceOf(ctx context.Context, app int, from, to fiscal.Date, fn func(Invoice) error) error {
+	if app < 0 {
+		return nil
+	}
+	return m.eachInvoice(ctx, app, from, to, fn)
+}
+
+// eachInvoice walks the invoices of application app (-2: all).
+func (m *Memory) eachInvoice(ctx context.Context, app int, from, to fiscal.Date, fn func(Invoice) error) error {
 	m.mu.RLock()
 	if m.closed {
 		m.mu.RUnlock()
 		return ErrClosed
 	}
 	inv := m.st.invoices
+	if app != -2 {
+		a, b := m.st.appBounds(app, len(inv), startInv)
+		inv = inv[a:b:b]
+	}
 	lo, hi := 0, len(inv)
 	if !from.IsZero() {
 		f := packDate(from)

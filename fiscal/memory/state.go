@@ -136,11 +136,41 @@ func unpackDate(v uint32) fiscal.Date {
 	return fiscal.Date{Year: int(v / 10000), Month: time.Month(v / 100 % 100), Day: int(v % 100)}
 }
 
+// appStart is how many invoices, daily records and declarations were stored
+// when an application record was: the records of application k are those
+// from appStarts[k] up to appStarts[k+1].
+type appStart struct{ inv, daily, decl int }
+
+// sameApp reports whether the record at index i of a kind whose start is
+// picked by f belongs to the newest application (true with none yet).
+func (s *state) sameApp(i int, f func(appStart) int) bool {
+	n := len(s.appStarts)
+	return n == 0 || i >= f(s.appStarts[n-1])
+}
+
+// appBounds returns the index range [lo, hi) of the records of application
+// app for a kind whose start is picked by f and which has total records.
+func (s *state) appBounds(app, total int, f func(appStart) int) (int, int) {
+	if app < 0 || app >= len(s.appStarts) {
+		return 0, 0
+	}
+	lo, hi := f(s.appStarts[app]), total
+	if app+1 < len(s.appStarts) {
+		hi = f(s.appStarts[app+1])
+	}
+	return lo, hi
+}
+
+func startInv(a appStart) int   { return a.inv }
+func startDaily(a appStart) int { return a.daily }
+func startDecl(a appStart) int  { return a.decl }
+
 // state is what the log says, kept in memory (invoices only as an index).
 type state struct {
 	opts       *Options
 	machine    *Machine
 	apps       []Application
+	appStarts  []appStart // per application: where its invoices, dailies and declarations start
 	pin        *PIN
 	intents    map[uint64]Intent
 	intentSeq  []uint64 // open intent ids in the order they were opened
@@ -326,15 +356,25 @@ func (s *state) apply(r record, loc location, replay bool) (func(), error) {
 			}
 		}
 		s.apps = append(s.apps, v)
+		s.appStarts = append(s.appStarts, appStart{inv: len(s.invoices), daily: len(s.dailies), decl: len(s.decls)})
 		oldFrom := s.ctlFrom
 		s.ctlFrom = len(s.ctlUpdates)
-		return func() { s.apps = s.apps[:len(s.apps)-1]; s.ctlFrom = oldFrom; s.counts[k]-- }, nil
+		return func() {
+			s.apps = s.apps[:len(s.apps)-1]
+			s.appStarts = s.appStarts[:len(s.appStarts)-1]
+			s.ctlFrom = oldFrom
+			s.counts[k]--
+		}, nil
 	case Invoice:
 		return s.applyInvoice(invoiceHead{date: v.Detail.Date, number: v.Detail.Number, code: v.Code}, len(r.payload), loc, replay)
 	case Daily:
 		if n := len(s.dailies); n > 0 {
 			last := s.dailies[n-1].Record.Date
-			switch c := v.Record.Date.Compare(last); {
+			c := v.Record.Date.Compare(last)
+			if c == 0 && !s.sameApp(n-1, startDaily) {
+				c = 1 // a new owner's first day may be the old owner's last
+			}
+			switch {
 			case c == 0:
 				s.counts[k]--
 				return nil, fmt.Errorf("%w: daily record for %v", ErrDuplicate, last)
@@ -348,7 +388,7 @@ func (s *state) apply(r record, loc location, replay bool) (func(), error) {
 	case Declaration:
 		if n := len(s.decls); n > 0 {
 			last := s.decls[n-1]
-			if !v.Data.Start.After(last.Data.End) {
+			if !v.Data.Start.After(last.Data.End) && (s.sameApp(n-1, startDecl) || v.Data.Start.Before(last.Data.End)) {
 				s.counts[k]--
 				return nil, fmt.Errorf("%w: declaration period starting %v overlaps the previous one ending %v", ErrOrder, v.Data.Start, last.Data.End)
 			}
