@@ -59,7 +59,7 @@ func (d *Device) closeDays(ctx context.Context, upTo fiscal.Date) error {
 		return memErr(op, err)
 	}
 	byDay := map[fiscal.Date]fiscal.DailyRecord{}
-	err := d.mem.EachInvoice(ctx, from, upTo, func(v Invoice) error {
+	err := d.mem.EachInvoiceOf(ctx, d.appIdx, from, upTo, func(v Invoice) error {
 		r, ok := byDay[v.Detail.Date]
 		if !ok {
 			r = d.emptyDaily(v.Detail.Date)
@@ -144,14 +144,27 @@ func (d *Device) DailyReport(ctx context.Context, day fiscal.Date) (DailyReport,
 		return DailyReport{}, newErr("daily report", ErrNotInitialised, nil, "")
 	}
 	rep := DailyReport{Date: day, Computed: d.emptyDaily(day), Items: append([]fiscal.TaxItem(nil), d.app.TaxItems...)}
-	err := d.mem.EachInvoice(ctx, day, day, func(v Invoice) error {
+	// From the initialisation date on, the current taxpayer's part of the
+	// day (a change of owner during the day splits it).
+	app := -2
+	if !day.Before(d.app.InitDate) {
+		app = d.appIdx
+	}
+	each, dailies := d.mem.EachInvoice, d.mem.Dailies
+	if app >= 0 {
+		each = func(ctx context.Context, from, to fiscal.Date, fn func(Invoice) error) error {
+			return d.mem.EachInvoiceOf(ctx, app, from, to, fn)
+		}
+		dailies = func(from, to fiscal.Date) []memory.Daily { return d.mem.DailiesOf(app, from, to) }
+	}
+	err := each(ctx, day, day, func(v Invoice) error {
 		addToDaily(&rep.Computed, v)
 		return nil
 	})
 	if err != nil {
 		return rep, memErr("daily report", err)
 	}
-	if ds := d.mem.Dailies(day, day); len(ds) > 0 {
+	if ds := dailies(day, day); len(ds) > 0 {
 		rep.Signed, rep.HasSigned = ds[0].Record, true
 		rep.Mismatch = rep.Signed != rep.Computed
 	}

@@ -122,7 +122,7 @@ func (d *Device) declare(ctx context.Context, op string, today fiscal.Date, req 
 		return Declaration{}, err
 	}
 	decl := fiscal.Declaration{Start: start, End: end, Indexes: d.ctl.Indexes}
-	for _, dl := range d.mem.Dailies(start, end) {
+	for _, dl := range d.mem.DailiesOf(d.appIdx, start, end) {
 		r := dl.Record
 		decl.NormalCount += int64(r.NormalCount)
 		decl.ReturnCount += r.ReturnCount
@@ -219,7 +219,7 @@ func (d *Device) checkNoPending(ctx context.Context, op string, uc *card.UserCar
 
 // redeclare writes the last declaration to the user card again.
 func (d *Device) redeclare(ctx context.Context, op string) (Declaration, error) {
-	last, ok := d.mem.LastDeclaration()
+	last, ok := d.mem.LastDeclarationOf(d.appIdx)
 	if !ok {
 		return Declaration{}, newErr(op, ErrNothingToDeclare, nil, "no declaration was made yet")
 	}

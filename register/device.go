@@ -64,6 +64,7 @@ type Device struct {
 	hasMachine bool
 	app        memory.Application
 	hasApp     bool
+	appIdx     int                // index of app in the application history (memory's CurrentApplication)
 	ctl        fiscal.ControlData // controls in force: the fiscal card's EF01
 	pin        [8]byte
 	hasPIN     bool
@@ -155,6 +156,7 @@ func (d *Device) load(ctx context.Context) error {
 	m := d.mem
 	d.machine, d.hasMachine = m.Machine()
 	d.app, d.hasApp = m.Application()
+	d.appIdx = m.CurrentApplication()
 	d.ctl = d.app.Control
 	if c, ok := m.Controls(); ok {
 		d.ctl = c
@@ -184,11 +186,13 @@ func (d *Device) load(ctx context.Context) error {
 			d.queueID = in.ID
 		}
 	}
-	d.lastDaily = fiscal.Date{}
-	if dl, ok := m.LastDaily(); ok {
+	d.lastDaily, d.lastDate = fiscal.Date{}, fiscal.Date{}
+	if dl, ok := m.LastDailyOf(d.appIdx); ok {
 		d.lastDaily = dl.Record.Date
 	}
-	d.lastDate = d.lastDaily
+	if dl, ok := m.LastDaily(); ok {
+		d.lastDate = dl.Record.Date
+	}
 	d.hasRoll, d.roll, d.next = false, fiscal.Roll{}, 0
 	if rl, ok := m.LastRollLoad(); ok {
 		d.hasRoll, d.roll, d.next = true, rl.Roll, rl.Roll.Start
@@ -223,10 +227,12 @@ func (d *Device) loadPeriod(ctx context.Context) error {
 		return nil
 	}
 	d.period = d.app.InitDate
-	if ld, ok := d.mem.LastDeclaration(); ok && !ld.Data.End.Before(d.period) {
+	if ld, ok := d.mem.LastDeclarationOf(d.appIdx); ok && !ld.Data.End.Before(d.period) {
 		d.period = ld.Data.End.AddDays(1)
 	}
-	err := d.mem.EachInvoice(ctx, d.period, fiscal.Date{}, func(v memory.Invoice) error {
+	// Only this taxpayer's invoices: after a change of owner during the
+	// day the old owner's invoices of that day are not in the new period.
+	err := d.mem.EachInvoiceOf(ctx, d.appIdx, d.period, fiscal.Date{}, func(v memory.Invoice) error {
 		d.account(v)
 		return nil
 	})

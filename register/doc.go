@@ -69,8 +69,10 @@
 //     with memory's ChangeOwner; the old records stay readable and
 //     verifiable. An interrupted change is completed by calling ChangeOwner
 //     again with the same new cards (fiscal operations are refused with
-//     ErrRecoveryPending until then). The new taxpayer issues from the next
-//     day.
+//     ErrRecoveryPending until then). The new taxpayer issues the same day:
+//     the period, daily close, declarations and returns are bounded by the
+//     application (memory's ...Of queries), so the day of the change has
+//     one signed daily record per owner, each signed by its own card.
 //   - Five-year lock: LockDays after initialisation the machine refuses to
 //     issue (ErrLocked); the lock date, the deadline and their state are in
 //     Status.

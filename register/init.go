@@ -308,6 +308,10 @@ func (d *Device) finishInit(ctx context.Context, op string, id uint64, today fis
 		return memErr(op, err)
 	}
 	d.app, d.hasApp, d.ctl = app, true, ctl
+	d.appIdx = d.mem.CurrentApplication()
+	if owner {
+		d.lastDaily = fiscal.Date{} // the new fiscal card closes its own days
+	}
 	if today.After(d.lastDate) {
 		d.lastDate = today
 	}

@@ -64,7 +64,13 @@ func (d *Device) Return(ctx context.Context, req ReturnRequest) (Invoice, error)
 		}
 		return Invoice{}, memErr(op, err)
 	}
+	app, err := d.mem.InvoiceApplication(code, req.Number)
+	if err != nil {
+		return Invoice{}, memErr(op, err)
+	}
 	switch {
+	case app != d.appIdx:
+		return Invoice{}, newErr(op, ErrNotReturnable, nil, "invoice %d was issued by an earlier taxpayer of this machine", req.Number)
 	case orig.Detail.Type != fiscal.InvoiceNormal:
 		return Invoice{}, newErr(op, ErrNotReturnable, nil, "invoice %d is a %v invoice", req.Number, orig.Detail.Type)
 	case orig.Detail.Date.Before(d.period):

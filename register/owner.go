@@ -26,9 +26,12 @@ type ChangeOwnerRequest struct {
 // waiting rolls (taken off the list as dropped, and logged) and the start
 // of the registration are committed in one batch, after the new cards have
 // passed the checks. Every old record stays in fiscal memory, readable and
-// verifiable. The new taxpayer issues from the next day: the stop
-// declaration covers the day of the change. A new roll must be distributed
-// and loaded.
+// verifiable. The new taxpayer issues the same day (after distributing and
+// loading a roll of its own): fiscal memory keeps each application's
+// records apart, so the old taxpayer's stop declaration and daily record
+// cover its part of the day, the new fiscal card signs the new taxpayer's
+// part, and the new period, returns and declarations see only the new
+// taxpayer's invoices.
 //
 // A change of owner interrupted after that batch (power cut, card pulled)
 // is completed by calling ChangeOwner again with the same new cards; until

@@ -66,8 +66,8 @@ func changeOwner(ctx context.Context, dev *register.Device, next *emulator.CardS
 // 税控码; the card's last declaration is memory's; the roll usage and the
 // drop of the waiting roll are recorded at most once. Then the change of
 // owner is completed (ChangeOwner again with the new cards, unless it is
-// done) and the new taxpayer issues the first number of its roll the next
-// day. A new fiscal card registered whose first PIN was lost, or an old
+// done), the new taxpayer issues the first number of its roll the same day,
+// and the next day both owners' cards have signed their part of that day. A new fiscal card registered whose first PIN was lost, or an old
 // card one PIN ahead, is the PIN-out-of-step outcome.
 func checkOwnerAfterCrash(t *testing.T, r *rig, next *emulator.CardSet, label string) outcome {
 	t.Helper()
@@ -145,8 +145,7 @@ func checkOwnerAfterCrash(t *testing.T, r *rig, next *emulator.CardSet, label st
 	if n := len(r.mem.RollUsages()); n != 1 {
 		t.Fatalf("%s: %d roll usages of the old roll", label, n)
 	}
-	// The new taxpayer works from the next day, on the new cards.
-	r.clock.AddDays(1)
+	// The new taxpayer works on the day of the change, on the new cards.
 	r.cs = next
 	for _, c := range []*emulator.Card{next.Fiscal, next.User} {
 		c.Reset()
@@ -167,6 +166,17 @@ func checkOwnerAfterCrash(t *testing.T, r *rig, next *emulator.CardSet, label st
 	}
 	if inv.Code != nextCode || inv.Detail.Number != 1001 {
 		t.Fatalf("%s: first invoice of the new taxpayer %v/%d", label, inv.Code, inv.Detail.Number)
+	}
+	// The next day each owner has its own signed record of the day.
+	day := fiscal.DateOf(r.clock.Now())
+	r.clock.AddDays(1)
+	next.Fiscal.Reset()
+	next.User.Reset()
+	if _, err := r.openOn(r.fs); err != nil {
+		t.Fatalf("%s: next day: %v", label, err)
+	}
+	if ds := r.mem.Dailies(day, day); len(ds) != 2 || ds[1].Record.NormalCount != 1 {
+		t.Fatalf("%s: daily records of the day of the change %+v", label, ds)
 	}
 	return okOutcome
 }

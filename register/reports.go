@@ -43,30 +43,50 @@ func (d *Device) PeriodReport(ctx context.Context, from, to fiscal.Date) (Period
 	if err != nil {
 		return rep, memErr("period report", err)
 	}
-	closed := map[fiscal.Date]bool{}
+	// A day may have two signed records (a change of owner during the
+	// day): each owner's card signed its part; they add up.
+	type signedDay struct {
+		normal, ret                 fiscal.Amount
+		normalCount, retCount, void int
+	}
+	closed := map[fiscal.Date]*signedDay{}
+	var days []fiscal.Date
 	for _, dl := range d.mem.Dailies(from, to) {
 		r := dl.Record
-		closed[r.Date] = true
-		rep.ClosedDays++
+		s := closed[r.Date]
+		if s == nil {
+			s = &signedDay{}
+			closed[r.Date] = s
+			days = append(days, r.Date)
+			rep.ClosedDays++
+		}
+		s.normal += r.Normal.Sum()
+		s.ret += r.Return.Sum()
+		s.normalCount += int(r.NormalCount)
+		s.retCount += int(r.ReturnCount)
+		s.void += int(r.VoidCount)
 		rep.SignedNormal += r.Normal.Sum()
 		rep.SignedReturn += r.Return.Sum()
 		rep.SignedNormalCount += r.NormalCount
 		rep.SignedReturnCount += r.ReturnCount
 		rep.SignedVoidCount += r.VoidCount
+	}
+	for _, day := range days {
+		s := closed[day]
 		var t memory.Totals
 		for _, x := range byDay {
-			if x.From == r.Date {
+			if x.From == day {
 				t = x
 			}
 		}
-		if t.Normal != r.Normal.Sum() || t.Return != r.Return.Sum() || t.NormalCount != r.NormalCount ||
-			t.ReturnCount != r.ReturnCount || t.VoidCount != r.VoidCount {
+		if t.Normal != s.normal || t.Return != s.ret || int(t.NormalCount) != s.normalCount ||
+			int(t.ReturnCount) != s.retCount || int(t.VoidCount) != s.void {
 			rep.Mismatch = true
-			rep.MismatchDays = append(rep.MismatchDays, r.Date)
+			rep.MismatchDays = append(rep.MismatchDays, day)
 		}
 	}
 	for _, x := range byDay {
-		if !closed[x.From] {
+		if closed[x.From] == nil {
 			rep.OpenNormal += x.Normal
 			rep.OpenReturn += x.Return
 		}
