@@ -2,9 +2,7 @@ package register
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 
 	"github.com/fiscalkit/gb18240/fiscal"
 	"github.com/fiscalkit/gb18240/fiscal/memory"
@@ -179,18 +177,12 @@ func (d *Device) buildNormal(op string, req InvoiceRequest) (Invoice, error) {
 	if len(req.Lines) > fiscal.MaxInvoiceLines {
 		return Invoice{}, newErr(op, ErrTooManyLines, nil, "%d lines, at most %d", len(req.Lines), fiscal.MaxInvoiceLines)
 	}
-	if err := checkText(op, "payer", req.Payer, fiscal.TaxpayerNameLen); err != nil {
-		return Invoice{}, err
-	}
-	if err := checkText(op, "drawer", req.Drawer, memory.DrawerLen); err != nil {
-		return Invoice{}, err
-	}
+	// The text fields are checked when issueOne encodes the invoice for
+	// its intent, before any card command.
 	ctl := d.ctl.Indexes
 	v := Invoice{Detail: fiscal.InvoiceDetail{Type: fiscal.InvoiceNormal}, Payer: req.Payer, Drawer: req.Drawer}
+	v.Lines = make([]Line, 0, len(req.Lines))
 	for i, l := range req.Lines {
-		if err := checkText(op, fmt.Sprintf("line %d name", i+1), l.Name, fiscal.ItemNameLen); err != nil {
-			return Invoice{}, err
-		}
 		if l.UnitPrice < 0 || l.Amount < 0 {
 			return Invoice{}, newErr(op, ErrBadRequest, nil, "line %d: negative amount", i+1)
 		}
@@ -233,7 +225,9 @@ func (d *Device) issueOne(ctx context.Context, op string, today fiscal.Date, v I
 	if err := block.Validate(); err != nil {
 		return Invoice{}, newErr(op, ErrBadRequest, err, "")
 	}
-	payload, err := json.Marshal(v)
+	// The intent holds the invoice as fiscal memory will store it (without
+	// its 税控码); encoding it checks every field, text included.
+	payload, err := v.MarshalBinary()
 	if err != nil {
 		return Invoice{}, newErr(op, ErrBadRequest, err, "")
 	}

@@ -140,6 +140,17 @@ func TestRefusals(t *testing.T) {
 			_, err := r.dev.Issue(ctx, req)
 			return err
 		}, sentinel: register.ErrBadRequest, code: 0x84},
+		{name: "line name too long", run: func(r *rig) error {
+			r.setup()
+			req := sale(100)
+			req.Lines[0].Name = "一份很长很长很长很长的商品名称"
+			before := r.apdus
+			_, err := r.dev.Issue(ctx, req)
+			if r.apdus != before {
+				t.Errorf("%d card commands sent for a bad request", r.apdus-before)
+			}
+			return err
+		}, sentinel: register.ErrBadRequest, code: 0x84},
 		{name: "return of a void", run: func(r *rig) error {
 			r.setup()
 			_, err := r.dev.Void(ctx, register.VoidRequest{})

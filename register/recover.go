@@ -63,7 +63,7 @@ func (d *Device) recoverOne(ctx context.Context, in memory.Intent) error {
 	switch in.Op {
 	case opIssue:
 		var v Invoice
-		if err := json.Unmarshal(in.Payload, &v); err != nil {
+		if err := decodeIssuePayload(in.Payload, &v); err != nil {
 			return newErr(op, ErrMemory, err, "intent %d payload", in.ID)
 		}
 		if err := d.ensureSelected(ctx); err != nil {
@@ -269,6 +269,16 @@ func (d *Device) recoverOne(ctx context.Context, in memory.Intent) error {
 		return nil
 	}
 	return newErr(op, ErrMemory, nil, "unknown intent %q", in.Op)
+}
+
+// decodeIssuePayload decodes an issue intent's invoice: memory's invoice
+// payload, or JSON as older versions wrote it (a binary payload starts with
+// the BCD century of its date, never with '{').
+func decodeIssuePayload(p []byte, v *Invoice) error {
+	if len(p) > 0 && p[0] == '{' {
+		return json.Unmarshal(p, v)
+	}
+	return v.UnmarshalBinary(p)
 }
 
 func (d *Device) stored(ctx context.Context, code fiscal.InvoiceCode, number uint32) bool {

@@ -13,7 +13,7 @@ import (
 // Intent operation names (memory.Intent.Op) and what their payload holds.
 const (
 	opInit       = "init"       // no payload
-	opIssue      = "issue"      // the invoice as it will be stored, without its 税控码 (JSON)
+	opIssue      = "issue"      // the invoice as it will be stored, without its 税控码 (memory's invoice payload; JSON before)
 	opDaily      = "daily"      // no payload: the close is redone from the last stored day
 	opDistribute = "distribute" // the number of waiting rolls before the command, 1 byte
 	opLoad       = "load"       // the 22-byte signed roll

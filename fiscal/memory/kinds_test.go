@@ -228,3 +228,56 @@ func TestApplicationScope(t *testing.T) {
 	defer m.Close()
 	check(m)
 }
+
+// TestInvoiceBinary checks the exported invoice codec: it is the stored
+// payload (so the golden invoice frame's payload), it round-trips, and it
+// refuses what AddInvoice refuses.
+func TestInvoiceBinary(t *testing.T) {
+	b := goldenRecords(t)["invoice"]
+	v := b.recs[0].value.(Invoice)
+	p, err := v.MarshalBinary()
+	must(t, err)
+	if string(p) != string(b.recs[0].payload) {
+		t.Fatalf("MarshalBinary is not the stored payload")
+	}
+	var back Invoice
+	must(t, back.UnmarshalBinary(p))
+	if p2, _ := back.MarshalBinary(); string(p2) != string(p) {
+		t.Fatalf("round trip changed the bytes")
+	}
+	bad := v
+	bad.Detail.Total++
+	if _, err := bad.MarshalBinary(); !errors.Is(err, ErrInvalid) {
+		t.Errorf("total not the sum: %v", err)
+	}
+	bad = v
+	bad.Payer = "付款单位的名称实在是太长了超过了四十个字节的宽度限制"
+	if _, err := bad.MarshalBinary(); !errors.Is(err, ErrInvalid) || !errors.Is(err, fiscal.ErrTextTooLong) {
+		t.Errorf("payer too long: %v", err)
+	}
+	keep := back
+	if err := back.UnmarshalBinary(p[:len(p)-1]); !errors.Is(err, ErrInvalid) || back.Payer != keep.Payer {
+		t.Errorf("short payload: %v", err)
+	}
+}
+
+// FuzzInvoiceBinary: Invoice.UnmarshalBinary never panics and what it
+// accepts re-encodes to the same bytes' meaning.
+func FuzzInvoiceBinary(f *testing.F) {
+	f.Add(goldenRecords(f)["invoice"].recs[0].payload)
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, p []byte) {
+		var v Invoice
+		if v.UnmarshalBinary(p) != nil {
+			return
+		}
+		q, err := v.MarshalBinary()
+		if err != nil {
+			t.Fatalf("accepted invoice does not encode: %v", err)
+		}
+		var w Invoice
+		if err := w.UnmarshalBinary(q); err != nil {
+			t.Fatalf("re-encoded invoice does not decode: %v", err)
+		}
+	})
+}

@@ -2,6 +2,7 @@ package memory
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"time"
 	"unicode/utf8"
@@ -541,6 +542,42 @@ func decodeInvoice(p []byte) (Invoice, error) {
 		v.Lines = append(v.Lines, l)
 	}
 	return v, d.done()
+}
+
+// AppendBinary appends the invoice as fiscal memory stores it (the invoice
+// payload of the package documentation) to b, after the content checks
+// AddInvoice makes; a failure matches ErrInvalid (and the text error of
+// package fiscal for a text field that does not fit or encode).
+func (v Invoice) AppendBinary(b []byte) ([]byte, error) {
+	if err := v.validate(); err != nil {
+		return b, err
+	}
+	out, err := v.appendPayload(b)
+	if err != nil {
+		return b, err
+	}
+	return out, nil
+}
+
+// MarshalBinary returns the invoice as fiscal memory stores it; see
+// AppendBinary.
+func (v Invoice) MarshalBinary() ([]byte, error) { return v.AppendBinary(nil) }
+
+// UnmarshalBinary decodes an invoice payload and checks its content rules.
+// On error v is unchanged; the error matches ErrInvalid.
+func (v *Invoice) UnmarshalBinary(b []byte) error {
+	x, err := decodeInvoice(b)
+	if err == nil {
+		err = x.validate()
+	}
+	if err != nil {
+		if !errors.Is(err, ErrInvalid) {
+			err = fmt.Errorf("%w: invoice: %w", ErrInvalid, err)
+		}
+		return err
+	}
+	*v = x
+	return nil
 }
 
 // Daily: record[64] signature[128].

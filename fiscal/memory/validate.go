@@ -29,7 +29,6 @@ func (v Invoice) validate() error {
 	if !v.Time.valid() {
 		return invalid("time of day %v", v.Time)
 	}
-	seen := map[fiscal.TaxIndex]bool{}
 	for i, x := range v.Indexes {
 		if x == 0 {
 			if v.Amounts[i] != 0 {
@@ -37,10 +36,11 @@ func (v Invoice) validate() error {
 			}
 			continue
 		}
-		if seen[x] {
-			return invalid("tax index %d used twice", x)
+		for _, y := range v.Indexes[:i] {
+			if y == x {
+				return invalid("tax index %d used twice", x)
+			}
 		}
-		seen[x] = true
 	}
 	if v.Amounts.Sum() != d.Total {
 		return invalid("total %s is not the sum %s of the tax amounts", d.Total, v.Amounts.Sum())
