@@ -30,6 +30,12 @@ type ClientOptions struct {
 	// ReconcileAttempts is how often a reconciliation asks the register
 	// before the outcome is reported Unknown (default 5).
 	ReconcileAttempts int
+	// ClockMargin is subtracted from the register time at which an
+	// issuing request was sent, as the client estimates it, before that
+	// time is used to rule out invoices in a reconciliation by content
+	// (default 2s). It covers clock drift and the second resolution of
+	// invoice times; see IssueResult.NotBefore.
+	ClockMargin time.Duration
 	// RequestID returns a fresh non-zero request id (default: random, from
 	// a per-client generator seeded by crypto/rand).
 	RequestID func() uint64
@@ -57,6 +63,9 @@ func (o *ClientOptions) withDefaults() ClientOptions {
 	}
 	if r.ReconcileAttempts <= 0 {
 		r.ReconcileAttempts = 5
+	}
+	if r.ClockMargin <= 0 {
+		r.ClockMargin = 2 * time.Second
 	}
 	if r.RequestID == nil {
 		var seed [32]byte
@@ -90,11 +99,27 @@ type Client struct {
 	out    []byte
 	dirty  bool   // a reply may still be on its way: drain before the next request
 	nextNo uint32 // the number the next invoice should get; 0: unknown
-	// unknown holds, for requests whose outcome was Unknown, the first
-	// number they could have got: calling again with the same id
-	// reconciles before anything is sent.
-	unknown map[uint64]uint32
-	stats   ClientStats
+	// unknown holds, for requests whose outcome was Unknown, the bounds of
+	// what they could have got: calling again with the same id reconciles
+	// before anything is sent.
+	unknown map[uint64]window
+	// clockOff is a lower bound of the register's clock minus the host's,
+	// from the newest reply that carried the register's time (an invoice,
+	// 3A, 41); clockKnown is false until one arrived and after this client
+	// set the clock.
+	clockOff   time.Duration
+	clockKnown bool
+	stats      ClientStats
+}
+
+// noteClock records a time the register reported just now: t is at most
+// the register's time when it answered, which is before now on the host,
+// so t - now is at most the true offset.
+func (c *Client) noteClock(t time.Time) {
+	if t.IsZero() {
+		return
+	}
+	c.clockOff, c.clockKnown = t.Sub(time.Now()), true
 }
 
 // ClientStats counts what a Client did.
@@ -330,6 +355,9 @@ func (c *Client) Status(ctx context.Context) (StatusInfo, error) {
 	defer c.mu.Unlock()
 	var x StatusInfo
 	err := c.call(ctx, CmdStatus, nil, x.decode, true)
+	if err == nil {
+		c.noteClock(x.Time)
+	}
 	return x, err
 }
 
@@ -339,6 +367,9 @@ func (c *Client) DateTime(ctx context.Context) (time.Time, error) {
 	defer c.mu.Unlock()
 	var t time.Time
 	err := c.call(ctx, CmdDateTime, nil, func(r *reader) { t = r.dateTime("time") }, true)
+	if err == nil {
+		c.noteClock(t)
+	}
 	return t, err
 }
 
@@ -348,6 +379,7 @@ func (c *Client) DateTime(ctx context.Context) (time.Time, error) {
 func (c *Client) SetDateTime(ctx context.Context, t time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.clockKnown = false
 	return c.call(ctx, CmdSetDateTime, func(w *writer) { w.dateTime(t, "time") }, nil, true)
 }
 

@@ -31,6 +31,16 @@ const (
 	CmdInvoiceDetailsByTime Command = 0x43 // 发票打印数据 by time range
 	CmdDailyData            Command = 0x44 // 日交易数据 by time range
 	CmdLoadRoll             Command = 0x50 // 录入发票号
+
+	// Service commands (service.go).
+	CmdInspect        Command = 0x45 // 核查数据写卡 (inspection to the check card)
+	CmdCardPowerOn    Command = 0x59 // IC card power on
+	CmdCardPowerOff   Command = 0x5A // IC card power off
+	CmdCardAPDU       Command = 0x5B // raw APDU to an IC card (read-only ISO commands only)
+	CmdSelfTestMemory Command = 0x5C // self-test: fiscal memory (project assignment within 5C-61)
+	CmdSelfTestFiscal Command = 0x5D // self-test: fiscal card answers
+	CmdSelfTestUser   Command = 0x5E // self-test: user card answers
+	CmdSelfTestClock  Command = 0x5F // self-test: clock not before the last fiscal record
 )
 
 var commandNames = map[Command]string{
@@ -41,6 +51,9 @@ var commandNames = map[Command]string{
 	CmdDeclare: "declaration to card", CmdDeclarations: "declaration upload", CmdInvoices: "invoice upload",
 	CmdStatus: "status", CmdInvoiceDetails: "invoice print data by number",
 	CmdInvoiceDetailsByTime: "invoice print data by time", CmdDailyData: "daily data", CmdLoadRoll: "load roll",
+	CmdInspect: "inspection to check card", CmdCardPowerOn: "card power on", CmdCardPowerOff: "card power off",
+	CmdCardAPDU: "card APDU", CmdSelfTestMemory: "self-test memory", CmdSelfTestFiscal: "self-test fiscal card",
+	CmdSelfTestUser: "self-test user card", CmdSelfTestClock: "self-test clock",
 }
 
 func (c Command) String() string {
@@ -60,6 +73,9 @@ func (c Command) Issuing() bool {
 	return c == CmdIssueNormal || c == CmdIssueReturn || c == CmdVoid
 }
 
+// SelfTest reports whether c is one of the self-test commands.
+func (c Command) SelfTest() bool { return c >= CmdSelfTestMemory && c <= CmdSelfTestClock }
+
 // ReadOnly reports whether c only reads; the client re-sends read-only
 // commands after a timeout or a broken reply, and never re-sends the others
 // blindly.
@@ -67,7 +83,8 @@ func (c Command) ReadOnly() bool {
 	switch c {
 	case CmdConnect, CmdCurrentInvoice, CmdMachineInfo, CmdUserInfo, CmdTaxItems, CmdDateTime,
 		CmdRollUsage, CmdDeclarations, CmdInvoices, CmdStatus, CmdInvoiceDetails,
-		CmdInvoiceDetailsByTime, CmdDailyData:
+		CmdInvoiceDetailsByTime, CmdDailyData, CmdSelfTestMemory, CmdSelfTestFiscal, CmdSelfTestUser,
+		CmdSelfTestClock:
 		return true
 	}
 	return false

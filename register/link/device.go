@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/fiscalkit/gb18240/card"
 	"github.com/fiscalkit/gb18240/fiscal"
 	"github.com/fiscalkit/gb18240/fiscal/memory"
 	"github.com/fiscalkit/gb18240/register"
@@ -27,6 +28,31 @@ type DeviceOptions struct {
 	// Declare, if set, replaces the device's own declaration for 3D
 	// (declaration to card), for example to refuse it.
 	Declare func(ctx context.Context, req DeclareRequest) (Declaration, error)
+	// CheckCard returns the reader of the register's check-card slot, nil
+	// while no check card is inserted; it serves 45 (inspection). Without
+	// it 45 answers "unknown command".
+	CheckCard func() card.Transmitter
+	// FiscalReader and UserReader are the register's card slots (the same
+	// cards as register.Config.Fiscal and User). They serve the card
+	// self-tests (5D, 5E) and, with ServiceMode, the card commands 59, 5A
+	// and 5B. Nil: the slot's commands answer "unknown command" (fiscal)
+	// or "no user card" (user).
+	FiscalReader, UserReader CardReader
+	// ServiceMode switches on the card commands 59 (power on), 5A (power
+	// off) and 5B (raw APDU) for a lab harness. Even then only the
+	// read-only ISO commands of AllowedAPDU reach a card; see CardHandler.
+	// Off by default: a register in service answers them "unknown command".
+	ServiceMode bool
+}
+
+// CardReader is a card slot of the register as the service commands use
+// it: a card.Transmitter that can also power its card on and off.
+type CardReader interface {
+	card.Transmitter
+	// PowerOn powers the card on (or resets it) and returns its ATR.
+	PowerOn(ctx context.Context) (atr []byte, err error)
+	// PowerOff removes the card's power.
+	PowerOff(ctx context.Context) error
 }
 
 // DeviceHandler serves a register.Device over the link. Errors of the

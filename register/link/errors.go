@@ -86,6 +86,13 @@ const (
 	CodeNoFactoryData      ErrorCode = 0x87
 	CodeRecoveryPending    ErrorCode = 0x88 // an interrupted operation waits for a card
 	CodeClosed             ErrorCode = 0x89
+	CodeDeclarePending     ErrorCode = 0x45 // 该卡已经申报完毕 (user card holds an unprocessed declaration)
+	CodeNothingToDeclare   ErrorCode = 0x8A
+	CodeStopped            ErrorCode = 0x8B // today lies inside a declared period
+	CodeIllegalCheckCard   ErrorCode = 0x8C // check card not usable (type, expiry, taxpayer, authentication)
+	// CodeCardCommandRefused is this package's own code: a pass-through APDU
+	// (5B) that AllowedAPDU refuses; nothing was sent to the card.
+	CodeCardCommandRefused ErrorCode = 0xA0
 	// CodeDeviceFailure is a failure inside the register without a more
 	// specific code (project choice, as in package register).
 	CodeDeviceFailure ErrorCode = 0xFF
@@ -109,6 +116,9 @@ var codeText = map[ErrorCode]string{
 	CodeBadRequest: "bad request data", CodeNotFound: "record not found",
 	CodeNotReturnable: "invoice cannot be returned", CodeNoFactoryData: "no factory data",
 	CodeRecoveryPending: "recovery pending", CodeClosed: "device closed", CodeDeviceFailure: "device failure",
+	CodeDeclarePending: "declaration pending on the user card", CodeNothingToDeclare: "nothing to declare",
+	CodeStopped: "inside a declared period", CodeIllegalCheckCard: "illegal check card",
+	CodeCardCommandRefused: "card command refused",
 }
 
 // String returns a short English description of the code.
@@ -139,6 +149,13 @@ var (
 	// ErrRejectedFrame: the register rejected a frame (CRC, unknown
 	// command or length: 0x1F, 0x20, 0x22).
 	ErrRejectedFrame = errors.New("link: frame rejected by register")
+	// ErrCardCommandRefused: a pass-through APDU is not one of the
+	// read-only ISO commands AllowedAPDU accepts; it was not sent to the
+	// card (0xA0).
+	ErrCardCommandRefused = errors.New("link: card command refused")
+	// ErrIllegalCheckCard: the check card of an inspection is not usable
+	// (0x8C).
+	ErrIllegalCheckCard = errors.New("link: illegal check card")
 )
 
 var codeSentinel = map[ErrorCode]error{
@@ -146,7 +163,7 @@ var codeSentinel = map[ErrorCode]error{
 	CodeSingleLimit: ErrSingleLimit, CodeCumulativeLimit: ErrCumulativeLimit,
 	CodeReturnLimit: ErrReturnLimit, CodePIN: ErrPIN, CodeNoInvoices: ErrNoInvoices,
 	CodeBadCRC: ErrRejectedFrame, CodeUnknownCommand: ErrRejectedFrame, CodeBadLength: ErrRejectedFrame,
-	CodeBadRequest: ErrMalformed,
+	CodeBadRequest: ErrMalformed, CodeCardCommandRefused: ErrCardCommandRefused, CodeIllegalCheckCard: ErrIllegalCheckCard,
 }
 
 // DeviceError is an ER reply from the register. Code is the raw error code;

@@ -3,6 +3,7 @@ package link
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // Outcome is the result of an issuing command as far as the client knows.
@@ -53,6 +54,14 @@ type IssueResult struct {
 	Reconciled bool
 	// From is the first invoice number this request could have got.
 	From uint32
+	// NotBefore is the earliest register time the request's invoices can
+	// carry, as the client estimated it when it first sent the request:
+	// its own clock at that moment, plus the offset to the register's
+	// clock learned from the newest reply that carried the register's time
+	// (an issued invoice, 3A, 41), minus ClientOptions.ClockMargin. Zero
+	// when the client has not learned the offset yet (or set the clock
+	// itself since). It only narrows reconciliation by content.
+	NotBefore time.Time
 }
 
 // Invoice returns the first issued invoice (the zero Invoice if none).
@@ -109,8 +118,36 @@ func (c *Client) Void(ctx context.Context, req VoidRequest) (IssueResult, error)
 	}, int(req.Count))
 }
 
-// reconcileWindow bounds how many invoice records a reconciliation fetches.
-const reconcileWindow = 64
+// reconcileSpan bounds how many invoice numbers a reconciliation reads:
+// if more than this were issued since the request's first possible number,
+// the outcome is reported Unknown rather than searched for.
+const reconcileSpan = 512
+
+// window is what a request could have got: invoices numbered From on, and
+// (for records without request id) dated NotBefore or later.
+type window struct {
+	From      uint32
+	NotBefore time.Time // zero: no time bound
+}
+
+// AmbiguousError reports a reconciliation by content that found more
+// invoices (or fewer, for a void) without request id than the request
+// makes, each of which could be the request's: the client cannot tell which
+// one, so it reports Unknown instead of guessing. It unwraps to
+// ErrOutcomeUnknown.
+type AmbiguousError struct {
+	RequestID  uint64
+	Want       int       // invoices the request makes
+	Candidates []Invoice // the records that match the request's content
+}
+
+func (e *AmbiguousError) Error() string {
+	return fmt.Sprintf("link: request %016x: %d invoices without request id match its content, it makes %d: ambiguous",
+		e.RequestID, len(e.Candidates), e.Want)
+}
+
+// Unwrap returns ErrOutcomeUnknown.
+func (e *AmbiguousError) Unwrap() error { return ErrOutcomeUnknown }
 
 // issue sends an issuing command exactly once. match recognises, by
 // content, an invoice of this request among records that carry no request
@@ -126,33 +163,38 @@ func (c *Client) issue(ctx context.Context, cmd Command, id uint64, enc func(*wr
 	}
 	// The first number this request could get. Everything issued from here
 	// on is searched for the request id if the reply gets lost.
-	from, pending := c.unknown[id]
+	win, pending := c.unknown[id]
 	if !pending {
-		from = c.nextNo
+		win.From = c.nextNo
 	}
-	if from == 0 {
+	if win.From == 0 {
 		cur, err := c.currentInvoice(ctx)
 		if err != nil {
 			// Nothing has been sent for this request yet.
 			res.Outcome = NotDone
 			return res, fmt.Errorf("link: cannot read the current invoice number before issuing: %w", err)
 		}
-		from = cur.Next
-		if from == 0 {
-			from = cur.LastIssued + 1
+		win.From = cur.Next
+		if win.From == 0 {
+			win.From = cur.LastIssued + 1
 		}
 	}
-	res.From = from
+	if !pending && c.clockKnown {
+		// The register's time when the request is sent, at the earliest:
+		// the request cannot be dated before it.
+		win.NotBefore = time.Now().Add(c.clockOff - c.opts.ClockMargin).Truncate(time.Second)
+	}
+	res.From, res.NotBefore = win.From, win.NotBefore
 	finish := func(o Outcome, err error) (IssueResult, error) {
 		res.Outcome = o
 		if o == Unknown {
 			if c.unknown == nil {
-				c.unknown = make(map[uint64]uint32)
+				c.unknown = make(map[uint64]window)
 			}
 			if len(c.unknown) >= 1024 {
 				clear(c.unknown)
 			}
-			c.unknown[id] = from
+			c.unknown[id] = win
 		} else {
 			delete(c.unknown, id)
 		}
@@ -161,7 +203,7 @@ func (c *Client) issue(ctx context.Context, cmd Command, id uint64, enc func(*wr
 	if pending {
 		// An earlier call ended Unknown: find out before sending again.
 		res.Reconciled = true
-		outcome, invs, rerr := c.reconcile(ctx, id, from, match, want)
+		outcome, invs, rerr := c.reconcile(ctx, id, win, match, want)
 		switch outcome {
 		case Done:
 			res.Invoices = invs
@@ -182,6 +224,7 @@ func (c *Client) issue(ctx context.Context, cmd Command, id uint64, enc func(*wr
 			case derr == nil:
 				res.Invoices = invs
 				c.nextNo = invs[len(invs)-1].No + 1
+				c.noteClock(invs[len(invs)-1].Time)
 				return finish(Done, nil)
 			case definite:
 				return finish(NotDone, derr)
@@ -197,7 +240,7 @@ func (c *Client) issue(ctx context.Context, cmd Command, id uint64, enc func(*wr
 		}
 		c.opts.Logger.Debug("link client: reconciling", "cmd", cmd, "id", id, "err", err)
 		res.Reconciled = true
-		outcome, invs, rerr := c.reconcile(ctx, id, from, match, want)
+		outcome, invs, rerr := c.reconcile(ctx, id, win, match, want)
 		switch outcome {
 		case Done:
 			res.Invoices = invs
@@ -249,12 +292,14 @@ func (c *Client) issuingReply(cmd Command, id uint64, rep Response) (invs []Invo
 }
 
 // reconcile asks the register what became of request id: it reads the last
-// issued number (33) and, if anything was issued from `from` on, the
-// invoice records (3F). Records carrying the request id are this request's.
-// If none does and some records carry no id at all (the register does not
-// store ids and the server has restarted since), the first `want` of those
-// that match the request's content are taken as its invoices.
-func (c *Client) reconcile(ctx context.Context, id uint64, from uint32, match func(Invoice) bool, want int) (Outcome, []Invoice, error) {
+// issued number (33) and, if anything was issued from win.From on, all
+// those invoice records (3F). Records carrying the request id are this
+// request's: Done. Otherwise the records without any id (the register does
+// not store ids and the server restarted since) that match the request's
+// content and are dated win.NotBefore or later are its candidates: none is
+// NotDone, exactly want is Done with them, any other number is Unknown
+// with an *AmbiguousError.
+func (c *Client) reconcile(ctx context.Context, id uint64, win window, match func(Invoice) bool, want int) (Outcome, []Invoice, error) {
 	c.stats.Reconciliations++
 	var err error
 	for range c.opts.ReconcileAttempts {
@@ -265,35 +310,38 @@ func (c *Client) reconcile(ctx context.Context, id uint64, from uint32, match fu
 		if cur, err = c.currentInvoice(ctx); err != nil {
 			continue
 		}
-		if cur.LastIssued == 0 || cur.LastIssued < from {
+		if cur.LastIssued == 0 || cur.LastIssued < win.From {
 			c.nextNo = cur.Next
 			return NotDone, nil, nil
 		}
-		lo := from
-		if cur.LastIssued-lo >= reconcileWindow {
-			lo = cur.LastIssued - reconcileWindow + 1
+		if cur.LastIssued-win.From >= reconcileSpan {
+			return Unknown, nil, fmt.Errorf("link: %d invoices issued since number %d; not searched (more than %d)",
+				cur.LastIssued-win.From+1, win.From, reconcileSpan)
 		}
 		var invs []Invoice
-		if invs, err = c.invoices(ctx, NumberRange{From: lo, To: cur.LastIssued}); err != nil {
+		if invs, err = c.invoices(ctx, NumberRange{From: win.From, To: cur.LastIssued}); err != nil {
 			continue
 		}
-		var mine, anonymous []Invoice
+		var mine, candidates []Invoice
 		for _, inv := range invs {
 			switch {
 			case inv.RequestID == id:
 				mine = append(mine, inv)
-			case inv.RequestID == 0 && match != nil && match(inv) && len(anonymous) < want:
-				anonymous = append(anonymous, inv)
+			case inv.RequestID == 0 && match != nil && match(inv) &&
+				(win.NotBefore.IsZero() || !inv.Time.Before(win.NotBefore)):
+				candidates = append(candidates, inv)
 			}
 		}
 		c.nextNo = cur.Next
-		if len(mine) == 0 {
-			mine = anonymous
-		}
-		if len(mine) > 0 {
+		switch {
+		case len(mine) > 0:
 			return Done, mine, nil
+		case len(candidates) == 0:
+			return NotDone, nil, nil
+		case len(candidates) == want:
+			return Done, candidates, nil
 		}
-		return NotDone, nil, nil
+		return Unknown, nil, &AmbiguousError{RequestID: id, Want: want, Candidates: candidates}
 	}
 	return Unknown, nil, err
 }

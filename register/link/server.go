@@ -522,7 +522,10 @@ func (s *Server) dispatch(ctx context.Context, cmd Command, data []byte) reply {
 			}
 		}
 	default:
-		err = &DeviceError{Command: cmd, Code: CodeUnknownCommand}
+		var handled bool
+		if handled, err = s.dispatchService(ctx, cmd, r, w); !handled {
+			err = &DeviceError{Command: cmd, Code: CodeUnknownCommand}
+		}
 	}
 	if err == nil && w.err != nil {
 		err = w.err // the handler returned values that do not encode

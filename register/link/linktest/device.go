@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/fiscalkit/gb18240/card"
 	"github.com/fiscalkit/gb18240/card/emulator"
 	"github.com/fiscalkit/gb18240/fiscal"
 	"github.com/fiscalkit/gb18240/fiscal/memory"
@@ -33,6 +34,9 @@ type DeviceOptions struct {
 	Rolls int
 	// Logger receives the device's log records (default none).
 	Logger *slog.Logger
+	// ServiceMode lets Handler serve the card commands 59, 5A and 5B
+	// (link.DeviceOptions.ServiceMode).
+	ServiceMode bool
 }
 
 // Device is a register.Device on emulated cards (card/emulator) and a
@@ -44,6 +48,7 @@ type Device struct {
 	Cards *emulator.CardSet
 
 	dir     string
+	service bool
 	offset  atomic.Int64 // clock offset in nanoseconds
 	saveMu  sync.Mutex
 	saveErr atomic.Pointer[error]
@@ -81,7 +86,7 @@ func NewDevice(ctx context.Context, opts *DeviceOptions) (*Device, error) {
 		o.Rolls = 100
 	}
 	prof := emulator.TestProfileDoNotShip(o.Seed)
-	d := &Device{dir: o.Dir}
+	d := &Device{dir: o.Dir, service: o.ServiceMode}
 	fresh := true
 	if o.Dir != "" {
 		if err := os.MkdirAll(o.Dir, 0o755); err != nil {
@@ -170,16 +175,67 @@ func (d *Device) Close() error {
 	return errors.Join(err, d.Mem.Close())
 }
 
-// Handler returns link.DeviceHandler for the device with its memory and
-// clock, saving the cards' state after every command that changes them.
+// Handler returns link.DeviceHandler for the device with its memory,
+// clock, card slots (the emulated fiscal and user cards) and check-card
+// slot (the issued check card; none after reopening a Dir), saving the
+// cards' state after every command that changes them. It also serves the
+// service commands (link.InspectHandler, link.CardHandler,
+// link.SelfTestHandler); the card commands only with
+// DeviceOptions.ServiceMode.
 func (d *Device) Handler() link.Handler {
-	h := link.DeviceHandler(d.Dev, &link.DeviceOptions{Memory: d.Mem, Clock: d.Now, SetClock: d.SetClock})
+	h := link.DeviceHandler(d.Dev, &link.DeviceOptions{Memory: d.Mem, Clock: d.Now, SetClock: d.SetClock,
+		CheckCard: func() card.Transmitter {
+			if d.Cards.Check == nil {
+				return nil
+			}
+			return d.Cards.Check
+		},
+		FiscalReader: CardReader(d.Cards.Fiscal), UserReader: CardReader(d.Cards.User), ServiceMode: d.service})
 	return &savingHandler{Handler: h, d: d}
 }
+
+// CardReader adapts an emulated card to link.CardReader: PowerOn is the
+// card's Reset, PowerOff removes its power.
+func CardReader(c *emulator.Card) link.CardReader { return emuReader{c} }
+
+type emuReader struct{ c *emulator.Card }
+
+func (r emuReader) Transmit(ctx context.Context, capdu []byte) ([]byte, error) {
+	return r.c.Transmit(ctx, capdu)
+}
+func (r emuReader) PowerOn(context.Context) ([]byte, error) { return r.c.PowerOn(), nil }
+func (r emuReader) PowerOff(context.Context) error          { r.c.PowerOff(); return nil }
 
 type savingHandler struct {
 	link.Handler
 	d *Device
+}
+
+var (
+	_ link.InspectHandler  = (*savingHandler)(nil)
+	_ link.CardHandler     = (*savingHandler)(nil)
+	_ link.SelfTestHandler = (*savingHandler)(nil)
+)
+
+func (h *savingHandler) Inspect(ctx context.Context, req link.InspectRequest) (link.InspectResult, error) {
+	v, err := h.Handler.(link.InspectHandler).Inspect(ctx, req)
+	return v, h.saved(err)
+}
+
+func (h *savingHandler) CardPowerOn(ctx context.Context, slot link.CardSlot) ([]byte, error) {
+	return h.Handler.(link.CardHandler).CardPowerOn(ctx, slot)
+}
+
+func (h *savingHandler) CardPowerOff(ctx context.Context, slot link.CardSlot) error {
+	return h.Handler.(link.CardHandler).CardPowerOff(ctx, slot)
+}
+
+func (h *savingHandler) CardAPDU(ctx context.Context, slot link.CardSlot, capdu []byte) ([]byte, error) {
+	return h.Handler.(link.CardHandler).CardAPDU(ctx, slot, capdu)
+}
+
+func (h *savingHandler) SelfTest(ctx context.Context, test link.Command) (link.SelfTestResult, error) {
+	return h.Handler.(link.SelfTestHandler).SelfTest(ctx, test)
 }
 
 // saved stores the cards' state; a failure to save never turns the
