@@ -40,8 +40,10 @@ func BenchmarkIssue(b *testing.B) {
 	}{{"mem/T0", false, false}, {"mem/T1", false, true}, {"disk/T0", true, false}} {
 		b.Run(tc.name, func(b *testing.B) {
 			var fsys memory.FS = memory.NewMemFS()
+			dir := ""
 			if tc.durable {
-				d, err := memory.NewDirFS(b.TempDir())
+				dir = b.TempDir()
+				d, err := memory.NewDirFS(dir)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -50,7 +52,7 @@ func BenchmarkIssue(b *testing.B) {
 			r := benchRig(b, fsys, tc.t1)
 			ctx := context.Background()
 			req := sale(100)
-			apdus0, syncs0 := r.apdus, r.mem.Stats().Syncs
+			apdus0, syncs0, bytes0 := r.apdus, r.mem.Stats().Syncs, segBytes(b, dir)
 			// On a durable store the machine's sync rate is probed in
 			// slices interleaved with the invoices, so both see the same
 			// disk conditions (a shared machine's disk is noisy).
@@ -83,6 +85,9 @@ func BenchmarkIssue(b *testing.B) {
 			b.ReportMetric(syncs, "syncs/invoice")
 			rate := float64(b.N) / issueTime.Seconds()
 			b.ReportMetric(rate, "invoices/s")
+			if dir != "" {
+				b.ReportMetric(float64(segBytes(b, dir)-bytes0)/float64(b.N), "storage-bytes/invoice")
+			}
 			if probe != nil {
 				fr := probe.rate()
 				b.ReportMetric(fr, "fdatasync/s")
@@ -90,6 +95,30 @@ func BenchmarkIssue(b *testing.B) {
 			}
 		})
 	}
+}
+
+// segBytes returns the size of the fiscal memory's segment files in dir
+// ("" for none).
+func segBytes(b *testing.B, dir string) int64 {
+	if dir == "" {
+		return 0
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var n int64
+	for _, e := range ents {
+		if filepath.Ext(e.Name()) != ".seg" {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil {
+			b.Fatal(err)
+		}
+		n += fi.Size()
+	}
+	return n
 }
 
 // syncProbe measures the machine's rate of small appends each followed by
