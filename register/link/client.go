@@ -119,7 +119,7 @@ func (c *Client) noteClock(t time.Time) {
 	if t.IsZero() {
 		return
 	}
-	c.clockOff, c.clockKnown = t.Sub(time.Now()), true
+	c.clockOff, c.clockKnown = time.Until(t), true
 }
 
 // ClientStats counts what a Client did.

@@ -16,7 +16,7 @@ import (
 // gone) and c calls again with the same request. moveClock advances the
 // register's clock between the other host's invoice and c's send, and lets
 // c learn the new time (3A).
-func restartCase(t *testing.T, moveClock bool) (d *linktest.Device, res link.IssueResult, err error, issued int) {
+func restartCase(t *testing.T, moveClock bool) (d *linktest.Device, res link.IssueResult, issued int, err error) {
 	t.Helper()
 	d = newDevice(t, "")
 	t.Cleanup(func() { d.Close() })
@@ -68,14 +68,14 @@ func restartCase(t *testing.T, moveClock bool) (d *linktest.Device, res link.Iss
 	line.set(a2)
 	line.deaf.Store(false)
 	res, err = c.IssueNormal(ctx, req)
-	return d, res, err, issued
+	return d, res, issued, err
 }
 
 // Two invoices without request id in the window match the request's
 // content: the client must not pick one. It reports Unknown with the
 // candidates, and sends nothing.
 func TestReconcileAmbiguousIsUnknown(t *testing.T) {
-	d, res, err, issued := restartCase(t, false)
+	d, res, issued, err := restartCase(t, false)
 	var amb *link.AmbiguousError
 	if res.Outcome != link.Unknown || !errors.Is(err, link.ErrOutcomeUnknown) || !errors.As(err, &amb) {
 		t.Fatalf("ambiguous case: %+v, %v; want Unknown with *AmbiguousError", res, err)
@@ -92,7 +92,7 @@ func TestReconcileAmbiguousIsUnknown(t *testing.T) {
 // register time at which the client sent (as the client knows it): the
 // time bound leaves one candidate, the right one.
 func TestReconcileTimeBoundPicksTheRightInvoice(t *testing.T) {
-	d, res, err, issued := restartCase(t, true)
+	d, res, issued, err := restartCase(t, true)
 	if err != nil || res.Outcome != link.Done || res.Sends != 0 || !res.Reconciled {
 		t.Fatalf("after restart: %+v, %v", res, err)
 	}
