@@ -26,11 +26,14 @@ func newDevice(t testing.TB, dir string) *linktest.Device {
 // The conformance suite against the real register engine on emulated cards
 // and fiscal memory, through DeviceHandler.
 func TestConformanceDevice(t *testing.T) {
-	d := newDevice(t, "")
+	d, err := linktest.NewDevice(context.Background(), &linktest.DeviceOptions{Rolls: 10, ServiceMode: true})
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer d.Close()
 	a, b := linktest.Pipe(nil)
 	serve(t, link.NewServer(d.Handler(), nil), a, b)
-	registertest.Run(t, link.NewClient(a, nil), &registertest.Options{OpenDay: true})
+	registertest.Run(t, link.NewClient(a, nil), &registertest.Options{OpenDay: true, SelfTests: true, CardPassThrough: true})
 }
 
 // Exactly once against the real engine: faults in both directions, every

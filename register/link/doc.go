@@ -105,12 +105,67 @@
 // DeviceHandler does not store request ids in fiscal memory (the engine
 // has no field for them); the server fills them into uploads from its
 // memory of recent invoices. After a server restart the records come back
-// without ids, and the client falls back to the invoice's content: a record
-// without id, numbered from the request's first possible number on, of the
-// request's type and total (for a return: its original; for voids: the
-// first Count voids). A request whose outcome was Unknown is reconciled
+// without ids, and the client falls back to the invoice's content, in the
+// tightest window the protocol gives:
+//
+//   - numbers: only invoices numbered from IssueResult.From on, the number
+//     the client saw as next before it first sent the request (from its
+//     last Done reply or a 33 just before sending); all of them are read
+//     (at most 512 numbers, else Unknown), none is skipped;
+//   - time: only invoices dated at or after IssueResult.NotBefore, the
+//     register time at the first send as the client estimates it: host time
+//     plus the offset learned from the newest reply carrying the register's
+//     time (an issued invoice, 3A, 41), minus ClientOptions.ClockMargin.
+//     The offset is a lower bound (the register's time in a reply is older
+//     than its arrival), so the bound holds as long as the register's clock
+//     is not set back by more than the margin between that reply and the
+//     send; a 3B or a clock inspection through this Client forgets the
+//     offset (no time bound until the next reply teaches it again);
+//   - content: no request id, the request's type and total (a return: its
+//     original number; voids: type only).
+//
+// None in the window: NotDone. Exactly as many as the request makes (one;
+// Count for voids): Done with them. Any other number is Unknown with an
+// *AmbiguousError listing the candidates, never a guess. What stays
+// ambiguous: another host issuing invoices of the same type and total
+// after this client learned From and no earlier than NotBefore, while the
+// reply was lost and the server restarted; and voids, which carry no
+// content but their type. The register clock set back by more than the
+// margin without this client knowing could exclude the request's own
+// invoice (then NotDone and a second invoice): do not set the clock while a
+// request is Unknown. A request whose outcome was Unknown is reconciled
 // before it is sent again when the same Client is called with the same
 // RequestID. Invoice numbers are assumed unique across rolls.
+//
+// # Service commands
+//
+// Handlers may also implement InspectHandler (45 核查数据写卡: the
+// register's inspection with the check card in its slot), CardHandler (59
+// / 5A / 5B: IC card power on, power off, raw APDU) and SelfTestHandler
+// (self-tests; of the range 5C-61 this package assigns 5C fiscal memory
+// verify, 5D fiscal card answers SELECT, 5E user card answers SELECT, 5F
+// clock not before the newest fiscal record; 60 and 61 are not assigned).
+// The Server answers CodeUnknownCommand for a command whose interface the
+// handler lacks. Layouts are on InspectRequest, InspectResult and
+// SelfTestResult; 59 and 5A carry slot u8 (1 fiscal, 2 user) and 59 replies
+// with the ATR; 5B carries slot u8 ‖ command APDU and replies with the
+// response APDU, status word included, as the card sent it (61xx included:
+// the harness sends GET RESPONSE itself).
+//
+// The card commands let a lab harness look at the cards through the
+// register without a way around the fiscal rules: DeviceHandler serves them
+// only with DeviceOptions.ServiceMode, and both the Server and
+// DeviceHandler forward only the read-only ISO commands of AllowedAPDU
+// (CLA 00: SELECT, READ BINARY, READ RECORD, GET CHALLENGE, GET RESPONSE).
+// Everything else (CLA C0 proprietary commands such as ISSUE_INVOICE or
+// VERIFY_FISCAL_PIN, CLA 84 PIN unblock, writes, VERIFY, authentications)
+// is refused with CodeCardCommandRefused (0xA0, this package's code) and
+// never reaches the card. After a SELECT or a power-on of the fiscal card
+// DeviceHandler selects the fiscal application again, so the engine finds
+// the card as it left it; read fiscal-card files by SFI. 46 (数据签名) and
+// 63 (change date/time) are not served: the engine has no data-signing
+// operation, and its only clock change is the check-card inspection (45
+// with a type-3 check card and InspectRequest.SetTime).
 //
 // # Fault injection
 //

@@ -23,6 +23,13 @@ type Options struct {
 	OpenDay bool
 	// Timeout bounds the whole suite (default 2 minutes).
 	Timeout time.Duration
+	// SelfTests requires the self-tests 5C-5F to be served and to pass;
+	// without it a register may answer them "unknown command".
+	SelfTests bool
+	// CardPassThrough requires the card commands 59, 5A, 5B (a register in
+	// service mode): the suite reads the fiscal card, power-cycles it and
+	// checks that the register still issues.
+	CardPassThrough bool
 }
 
 // TenItems returns a 10-line invoice body used by the suite and benchmarks.
@@ -266,6 +273,46 @@ func Run(t *testing.T, c *link.Client, opts *Options) {
 		}
 		if !found {
 			t.Errorf("no roll contains invoice %d: %+v", normal.No, rolls)
+		}
+	})
+
+	t.Run("self-tests", func(t *testing.T) {
+		for _, test := range []link.Command{link.CmdSelfTestMemory, link.CmdSelfTestFiscal, link.CmdSelfTestUser, link.CmdSelfTestClock} {
+			r, err := c.SelfTest(ctx, test)
+			if code, ok := link.DeviceCode(err); ok && code == link.CodeUnknownCommand && !o.SelfTests {
+				continue
+			}
+			if err != nil || !r.Passed || r.Code != 0 {
+				t.Errorf("%v: %+v, %v", test, r, err)
+			}
+		}
+	})
+
+	t.Run("card pass-through", func(t *testing.T) {
+		// Commands that could change fiscal data never leave the client.
+		for _, capdu := range [][]byte{{0xC0, 0xF2, 0x00, 0x00, 0x2C}, {0x84, 0x24, 0x01, 0x01, 0x0C}, {0x00, 0xD6, 0x83, 0x00, 0x01, 0x00}} {
+			if _, err := c.CardAPDU(ctx, link.SlotFiscal, capdu); !errors.Is(err, link.ErrCardCommandRefused) {
+				t.Errorf("% X: %v, want ErrCardCommandRefused", capdu, err)
+			}
+		}
+		sel := []byte{0x00, 0xA4, 0x04, 0x00, 0x06, 'T', 'S', 'A', 'M', '0', '1'}
+		r, err := c.CardAPDU(ctx, link.SlotFiscal, sel)
+		if code, ok := link.DeviceCode(err); ok && code == link.CodeUnknownCommand && !o.CardPassThrough {
+			return
+		}
+		must(t, err, "SELECT of the fiscal application")
+		if sw := r[len(r)-2:]; !(sw[0] == 0x90 && sw[1] == 0x00) && sw[0] != 0x61 {
+			t.Errorf("SELECT of the fiscal application: % X", r)
+		}
+		must(t, c.CardPowerOff(ctx, link.SlotFiscal), "fiscal card power off")
+		atr, err := c.CardPowerOn(ctx, link.SlotFiscal)
+		must(t, err, "fiscal card power on")
+		if len(atr) < 2 || atr[0] != 0x3B && atr[0] != 0x3F {
+			t.Errorf("ATR % X does not start with TS 3B or 3F", atr)
+		}
+		res, err := c.IssueNormal(ctx, link.IssueRequest{Items: TenItems()[:1]})
+		if err != nil || res.Outcome != link.Done {
+			t.Fatalf("issuing after a power cycle of the fiscal card: %+v, %v", res, err)
 		}
 	})
 
