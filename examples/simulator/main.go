@@ -8,7 +8,11 @@
 //
 // The first line on stdout is the address or the device path to connect
 // to (for example 127.0.0.1:40123 or /dev/pts/3); logs go to stderr. The
-// register keeps its invoices and card state in -data between runs.
+// register keeps its invoices and card state in -data between runs. With
+// -service it also serves the card commands 59/5A/5B (power on, power off,
+// read-only ISO APDUs) for a lab harness; the self-tests 5C-5F and the
+// inspection 45 (with the issued check card, not kept in -data) are always
+// served.
 package main
 
 import (
@@ -35,25 +39,26 @@ func main() {
 	seed := flag.String("seed", "simulator", "name of the emulator's test crypto profile (keep it for a -data directory)")
 	rolls := flag.Int("rolls", 100, "1000-invoice rolls on a new user card")
 	verbose := flag.Bool("v", false, "log link and device events to stderr")
+	service := flag.Bool("service", false, "service mode: serve the card commands 59/5A/5B (read-only ISO APDUs only)")
 	flag.Parse()
 	level := slog.LevelWarn
 	if *verbose {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	if err := run(*listen, *pty, *data, *seed, *rolls, log); err != nil {
+	if err := run(*listen, *pty, *data, *seed, *rolls, *service, log); err != nil {
 		fmt.Fprintln(os.Stderr, "simulator:", err)
 		os.Exit(1)
 	}
 }
 
-func run(listen string, pty bool, data, seed string, rolls int, log *slog.Logger) error {
+func run(listen string, pty bool, data, seed string, rolls int, service bool, log *slog.Logger) error {
 	if (listen == "") == !pty {
 		return errors.New("give exactly one of -listen HOST:PORT and -pty")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	dev, err := linktest.NewDevice(ctx, &linktest.DeviceOptions{Dir: data, Seed: seed, Rolls: rolls, Logger: log})
+	dev, err := linktest.NewDevice(ctx, &linktest.DeviceOptions{Dir: data, Seed: seed, Rolls: rolls, Logger: log, ServiceMode: service})
 	if err != nil {
 		return err
 	}

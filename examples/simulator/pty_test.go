@@ -82,14 +82,14 @@ func suite(t *testing.T, device string) {
 	}
 	defer port.Close()
 	c := link.NewClient(port, &link.ClientOptions{ReplyTimeout: 3 * time.Second})
-	registertest.Run(t, c, &registertest.Options{OpenDay: true})
+	registertest.Run(t, c, &registertest.Options{OpenDay: true, SelfTests: true, CardPassThrough: true})
 	st := c.Stats()
 	t.Logf("%s: %d exchanges, %d bytes out, %d bytes in, %d timeouts", device, st.Exchanges, st.BytesOut, st.BytesIn, st.Timeouts)
 }
 
 func TestSimulatorOnPTY(t *testing.T) {
 	bin := build(t)
-	dev := start(t, bin, "-pty", "-data", t.TempDir())
+	dev := start(t, bin, "-pty", "-service", "-data", t.TempDir())
 	if !strings.HasPrefix(dev, "/dev/") {
 		t.Fatalf("first line %q is not a device path", dev)
 	}
@@ -102,7 +102,7 @@ func TestSimulatorThroughSocatPTY(t *testing.T) {
 		t.Fatal("socat is not installed (apt-get install -y socat)")
 	}
 	bin := build(t)
-	addr := start(t, bin, "-listen", "127.0.0.1:0", "-data", t.TempDir())
+	addr := start(t, bin, "-listen", "127.0.0.1:0", "-service", "-data", t.TempDir())
 	ttyPath := filepath.Join(t.TempDir(), "ttyREG")
 	cmd := exec.Command(socat, "-d", "-d", "pty,raw,echo=0,link="+ttyPath, "tcp:"+addr)
 	cmd.Stderr = os.Stderr
