@@ -121,8 +121,9 @@ func cardPowerErr(cmd Command, slot CardSlot, err error) error {
 // CardAPDU forwards one read-only ISO command (AllowedAPDU, checked here
 // again) and returns the card's response unchanged, status word included;
 // a SELECT on the fiscal card is followed by selecting the fiscal
-// application again, so read fiscal-card files by SFI (READ BINARY with P1
-// = 0x80|SFI, READ RECORD with P2 = SFI<<3|4).
+// application again (a 61xx answer to it is fetched first and returned as
+// the response), so read fiscal-card files by SFI (READ BINARY with P1 =
+// 0x80|SFI, READ RECORD with P2 = SFI<<3|4).
 func (h *deviceHandler) CardAPDU(ctx context.Context, slot CardSlot, capdu []byte) ([]byte, error) {
 	rd, err := h.serviceReader(CmdCardAPDU, slot)
 	if err != nil {
@@ -140,6 +141,13 @@ func (h *deviceHandler) CardAPDU(ctx context.Context, slot CardSlot, capdu []byt
 		return nil, fmt.Errorf("%w: %w", &DeviceError{Command: CmdCardAPDU, Code: code}, err)
 	}
 	if slot == SlotFiscal && capdu[1] == 0xA4 {
+		if n := len(rapdu); n == 2 && rapdu[0] == 0x61 {
+			// Fetch the FCI now: selecting the fiscal application again
+			// below would replace it.
+			if rapdu, err = rd.Transmit(ctx, []byte{0x00, 0xC0, 0x00, 0x00, rapdu[1]}); err != nil {
+				return nil, fmt.Errorf("%w: %w", &DeviceError{Command: CmdCardAPDU, Code: CodeFiscalCardRead}, err)
+			}
+		}
 		if err := h.reselect(ctx, CmdCardAPDU, rd); err != nil {
 			return nil, err
 		}

@@ -160,7 +160,11 @@
 // Everything else (CLA C0 proprietary commands such as ISSUE_INVOICE or
 // VERIFY_FISCAL_PIN, CLA 84 PIN unblock, writes, VERIFY, authentications)
 // is refused with CodeCardCommandRefused (0xA0, this package's code) and
-// never reaches the card. After a SELECT or a power-on of the fiscal card
+// never reaches the card; so is a GET RESPONSE that does not directly follow
+// a pass-through command answered 61xx on the same slot (it could fetch
+// what the card holds for the register's own commands, such as the next
+// fiscal PIN). The pass-through assumes the link is the register's only
+// user while a harness drives it. After a SELECT or a power-on of the fiscal card
 // DeviceHandler selects the fiscal application again, so the engine finds
 // the card as it left it; read fiscal-card files by SFI. 46 (数据签名) and
 // 63 (change date/time) are not served: the engine has no data-signing

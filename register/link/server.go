@@ -71,11 +71,12 @@ type Server struct {
 	h    Handler
 	opts ServerOptions
 
-	mu      sync.Mutex // serialises handler calls and guards the maps
-	memory  map[uint64]reply
-	order   []uint64 // FIFO of remembered ids
-	byNo    map[uint32]uint64
-	noOrder []uint32
+	mu                   sync.Mutex  // serialises handler calls and guards the maps
+	pending, prevPending pendingData // see pendingData
+	memory               map[uint64]reply
+	order                []uint64 // FIFO of remembered ids
+	byNo                 map[uint32]uint64
+	noOrder              []uint32
 
 	executed, duplicates, repeats, badFrames, bytesIn, bytesOut atomic.Int64
 }
@@ -328,6 +329,8 @@ func (s *Server) dispatch(ctx context.Context, cmd Command, data []byte) reply {
 	w := &writer{cmd: cmd}
 	var err error
 	var id uint64
+	// A GET RESPONSE may only follow the 61xx of the command just before.
+	s.prevPending, s.pending = s.pending, pendingData{}
 	if cmd.Issuing() {
 		if len(data) >= 8 {
 			id = r.u64("request id")

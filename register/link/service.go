@@ -91,7 +91,10 @@ const (
 // (UPDATE BINARY/RECORD, APPEND RECORD), VERIFY and the authentications are
 // refused: the fiscal rules are enforced by the register's own card
 // sequences, and a lab harness must not be able to issue, declare, load
-// rolls or spend PIN retries around them.
+// rolls or spend PIN retries around them. The Server also forwards a GET
+// RESPONSE only directly after a pass-through command on the same slot
+// that the card answered 61xx, for at most xx bytes, so it never fetches
+// data the card holds for one of the register's own commands.
 func AllowedAPDU(capdu []byte) (bool, string) {
 	if len(capdu) < 4 {
 		return false, "shorter than a command header"
@@ -326,6 +329,34 @@ func (c *Client) SelfTest(ctx context.Context, test Command) (SelfTestResult, er
 
 // ---- server side ----
 
+// pendingData remembers that the last command the server dispatched was a
+// pass-through APDU the card answered 61xx: only then may a GET RESPONSE
+// follow, for at most xx bytes (00: 256). Any other command in between
+// clears it, so a GET RESPONSE can never fetch what the card still holds
+// for one of the register's own commands (a new fiscal PIN, a 税控码).
+type pendingData struct {
+	slot  CardSlot
+	n     int
+	valid bool
+}
+
+func (p pendingData) allows(slot CardSlot, capdu []byte) (bool, string) {
+	if !p.valid || p.slot != slot {
+		return false, "GET RESPONSE only directly after a pass-through command the card answered 61xx"
+	}
+	le, n := 256, p.n
+	if len(capdu) == 5 && capdu[4] != 0 {
+		le = int(capdu[4])
+	}
+	if n == 0 {
+		n = 256
+	}
+	if len(capdu) > 5 || le > n {
+		return false, fmt.Sprintf("GET RESPONSE for %d bytes, the card holds %d", le, n)
+	}
+	return true, ""
+}
+
 // dispatchService serves the service commands; handled is false for any
 // other command. s.mu is held.
 func (s *Server) dispatchService(ctx context.Context, cmd Command, r *reader, w *writer) (handled bool, err error) {
@@ -375,7 +406,11 @@ func (s *Server) dispatchService(ctx context.Context, cmd Command, r *reader, w 
 			if err = r.end(); err != nil {
 				return true, err
 			}
-			if ok, why := AllowedAPDU(capdu); !ok {
+			ok, why := AllowedAPDU(capdu)
+			if ok && capdu[1] == 0xC0 {
+				ok, why = s.prevPending.allows(slot, capdu)
+			}
+			if !ok {
 				s.opts.Logger.Info("link server: card command refused", "slot", slot, "why", why)
 				return true, &DeviceError{Command: cmd, Code: CodeCardCommandRefused}
 			}
@@ -385,6 +420,9 @@ func (s *Server) dispatchService(ctx context.Context, cmd Command, r *reader, w 
 					return true, fmt.Errorf("link: card handler returned a %d-byte response APDU", len(rapdu))
 				}
 				w.raw(rapdu)
+				if sw1 := rapdu[len(rapdu)-2]; sw1 == 0x61 {
+					s.pending = pendingData{slot: slot, n: int(rapdu[len(rapdu)-1]), valid: true}
+				}
 			}
 			return true, err
 		}

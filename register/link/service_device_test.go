@@ -66,6 +66,13 @@ func TestCardPassThroughOnEngine(t *testing.T) {
 	if err := acc.UnmarshalBinary(r[:len(r)-2]); err != nil || acc.PrevInvoice != res.Invoice().No {
 		t.Fatalf("EF03 %+v (%v): last invoice, want %d", acc, err, res.Invoice().No)
 	}
+	// What the card may still hold for the register's own commands is out
+	// of reach: GET RESPONSE right after an invoice is refused.
+	if _, err := c.IssueNormal(ctx, tenLine()); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.CardAPDU(ctx, link.SlotFiscal, []byte{0x00, 0xC0, 0x00, 0x00, 0x08})
+	wantCode(t, err, link.CodeCardCommandRefused, "GET RESPONSE after an invoice")
 	r, err = c.CardAPDU(ctx, link.SlotFiscal, []byte{0x00, 0x84, 0x00, 0x00, 0x08})
 	if err != nil || len(r) != 10 && !(len(r) == 2 && r[0] == 0x61) {
 		t.Fatalf("GET CHALLENGE: % X, %v", r, err)

@@ -117,7 +117,52 @@ func (h *cardSpy) CardPowerOn(context.Context, CardSlot) ([]byte, error) {
 func (h *cardSpy) CardPowerOff(context.Context, CardSlot) error { return nil }
 func (h *cardSpy) CardAPDU(_ context.Context, _ CardSlot, capdu []byte) ([]byte, error) {
 	h.sent = append(h.sent, append([]byte(nil), capdu...))
+	switch capdu[1] {
+	case 0xB0: // data waiting, T=0 style
+		return []byte{0x61, capdu[4]}, nil
+	case 0xC0:
+		return append(make([]byte, capdu[4]), 0x90, 0x00), nil
+	}
 	return []byte{0x90, 0x00}, nil
+}
+
+// GET RESPONSE is forwarded only right after a pass-through command that
+// the card answered 61xx, on the same slot, for no more than xx bytes.
+func TestServerGetResponseOnlyAfter61xx(t *testing.T) {
+	h := &cardSpy{}
+	s := NewServer(h, nil)
+	ctx := context.Background()
+	get := func(slot CardSlot, le byte) reply {
+		return s.dispatch(ctx, CmdCardAPDU, []byte{byte(slot), 0x00, 0xC0, 0x00, 0x00, le})
+	}
+	read := func() { s.dispatch(ctx, CmdCardAPDU, []byte{1, 0x00, 0xB0, 0x83, 0x00, 0x10}) }
+	refused := func(r reply) bool { return r.status == StatusER && r.data[0] == byte(CodeCardCommandRefused) }
+	if r := get(SlotFiscal, 8); !refused(r) {
+		t.Fatalf("GET RESPONSE out of the blue: %v % X", r.status, r.data)
+	}
+	read()
+	if r := get(SlotFiscal, 0x10); r.status != StatusOK || len(r.data) != 0x12 {
+		t.Fatalf("GET RESPONSE after 61 10: %v % X", r.status, r.data)
+	}
+	if r := get(SlotFiscal, 0x10); !refused(r) {
+		t.Fatalf("second GET RESPONSE: %v % X", r.status, r.data)
+	}
+	read()
+	if r := get(SlotFiscal, 0x11); !refused(r) {
+		t.Fatalf("GET RESPONSE for more than the card holds: %v", r.status)
+	}
+	read()
+	if r := get(SlotUser, 0x10); !refused(r) {
+		t.Fatalf("GET RESPONSE on the other slot: %v", r.status)
+	}
+	read()
+	s.dispatch(ctx, CmdStatus, nil)
+	if r := get(SlotFiscal, 0x10); !refused(r) {
+		t.Fatalf("GET RESPONSE after another command: %v", r.status)
+	}
+	if n := len(h.sent); n != 5 {
+		t.Fatalf("%d APDUs reached the handler, want 5 (4 reads, 1 GET RESPONSE)", n)
+	}
 }
 
 // The server refuses a forbidden APDU itself, before the handler sees it,
