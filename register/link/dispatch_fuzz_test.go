@@ -67,8 +67,13 @@ func FuzzDispatch(f *testing.F) {
 	f.Add(uint8(CmdVoid), []byte{0, 0, 0, 0, 0, 0, 0, 9, 0, 1})
 	f.Add(uint8(CmdInvoices), []byte{0, 0, 0, 1, 0, 0, 0, 9})
 	f.Add(uint8(CmdSetDateTime), []byte{0x20, 0x26, 0x11, 0x27, 0x08, 0x30, 0x05})
+	f.Add(uint8(CmdInspect), append([]byte{1, '1', '2', '3', '4', '5', '6', '7', '8'}, make([]byte, 15)...))
+	f.Add(uint8(CmdCardAPDU), []byte{1, 0x00, 0xB0, 0x83, 0x00, 0x4C})
+	f.Add(uint8(CmdCardAPDU), []byte{2, 0xC0, 0xF2, 0x00, 0x00})
+	f.Add(uint8(CmdCardPowerOn), []byte{1})
+	f.Add(uint8(CmdSelfTestClock), []byte{})
 	f.Fuzz(func(t *testing.T, cmd uint8, data []byte) {
-		s := NewServer(stubHandler{}, nil)
+		s := NewServer(&serviceStub{}, nil)
 		c := Command(cmd)
 		rep := s.dispatch(context.Background(), c, data)
 		switch rep.status {

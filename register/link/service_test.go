@@ -117,11 +117,15 @@ func (h *cardSpy) CardPowerOn(context.Context, CardSlot) ([]byte, error) {
 func (h *cardSpy) CardPowerOff(context.Context, CardSlot) error { return nil }
 func (h *cardSpy) CardAPDU(_ context.Context, _ CardSlot, capdu []byte) ([]byte, error) {
 	h.sent = append(h.sent, append([]byte(nil), capdu...))
+	le := byte(0)
+	if len(capdu) == 5 {
+		le = capdu[4]
+	}
 	switch capdu[1] {
 	case 0xB0: // data waiting, T=0 style
-		return []byte{0x61, capdu[4]}, nil
+		return []byte{0x61, le}, nil
 	case 0xC0:
-		return append(make([]byte, capdu[4]), 0x90, 0x00), nil
+		return append(make([]byte, int(le)), 0x90, 0x00), nil
 	}
 	return []byte{0x90, 0x00}, nil
 }
@@ -258,4 +262,17 @@ func FuzzServiceDecoders(f *testing.F) {
 			t.Fatalf("kind %d: % X re-encodes to % X (%v)", kind%4, b, w.b, w.err)
 		}
 	})
+}
+
+// serviceStub serves every command, the service commands included.
+type serviceStub struct{ cardSpy }
+
+func (*serviceStub) Inspect(context.Context, InspectRequest) (InspectResult, error) {
+	return InspectResult{Type: 1, Items: 2, Records: 2}, nil
+}
+func (*serviceStub) SelfTest(_ context.Context, test Command) (SelfTestResult, error) {
+	if test == CmdSelfTestClock {
+		return SelfTestResult{Code: CodeClockBackwards, Detail: "clock behind"}, nil
+	}
+	return SelfTestResult{Passed: true, Detail: "ok"}, nil
 }
