@@ -47,3 +47,23 @@ func ExampleAppendRequest() {
 	// 1B 10 33 00 05 47 2C
 	// OK 12 <nil>
 }
+
+// A lab harness may read the fiscal card through the register; commands
+// that could change fiscal data are refused before they reach the line.
+func ExampleAllowedAPDU() {
+	for _, apdu := range [][]byte{
+		{0x00, 0xB0, 0x83, 0x00, 0x4C}, // READ BINARY of fiscal EF03 by SFI
+		{0xC0, 0xF2, 0x00, 0x00, 0x2C}, // ISSUE_INVOICE
+		{0x00, 0xD6, 0x83, 0x00, 0x01, 0x00},
+	} {
+		if ok, why := link.AllowedAPDU(apdu); ok {
+			fmt.Printf("% X: allowed\n", apdu[:2])
+		} else {
+			fmt.Printf("% X: refused, %s\n", apdu[:2], why)
+		}
+	}
+	// Output:
+	// 00 B0: allowed
+	// C0 F2: refused, CLA C0: only the ISO class 00 is passed through
+	// 00 D6: refused, INS D6 is not a read-only ISO command (A4, B0, B2, 84, C0)
+}
