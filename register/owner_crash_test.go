@@ -126,6 +126,14 @@ func checkOwnerAfterCrash(t *testing.T, r *rig, next *emulator.CardSet, label st
 		if dev.Status().PINOutOfStep {
 			return pinOutOfStep // the old card is one PIN ahead: no stop declaration possible
 		}
+		for _, in := range r.mem.OpenIntents() {
+			if in.Op == "init" {
+				// Half-way: nothing fiscal may happen until it is completed.
+				if _, err := dev.Issue(ctx, sale(1)); !errors.Is(err, register.ErrRecoveryPending) && !errors.Is(err, register.ErrPINOutOfStep) {
+					t.Fatalf("%s: issuing during an unfinished change of owner: %v", label, err)
+				}
+			}
+		}
 		if err := changeOwner(ctx, dev, next); err != nil {
 			if errors.Is(err, register.ErrPINOutOfStep) {
 				return pinOutOfStep
