@@ -39,9 +39,17 @@ func (e *enc) u32(field string, v int64) {
 	e.b = binary.BigEndian.AppendUint32(e.b, uint32(v))
 }
 
-func (e *enc) amount(field string, a Amount) {
+func (e *enc) amount(field string, a Amount) { e.amountAt(field, -1, a) }
+
+// amountAt appends slot i of an amount array (i < 0: a plain field). The
+// field name is only formatted when the amount is refused, keeping the hot
+// path free of allocations.
+func (e *enc) amountAt(field string, i int, a Amount) {
 	u, err := a.Uint32()
 	if err != nil {
+		if i >= 0 {
+			field = fmt.Sprintf("%s[%d]", field, i)
+		}
 		e.fail(field, err)
 	}
 	e.b = binary.BigEndian.AppendUint32(e.b, u)
@@ -49,7 +57,7 @@ func (e *enc) amount(field string, a Amount) {
 
 func (e *enc) amounts(field string, a TaxAmounts) {
 	for i, v := range a {
-		e.amount(fmt.Sprintf("%s[%d]", field, i), v)
+		e.amountAt(field, i, v)
 	}
 }
 

@@ -190,3 +190,23 @@ func TestText(t *testing.T) {
 		t.Errorf("GB18030(€) = %x, %v", b, err)
 	}
 }
+
+func BenchmarkEncodeText(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := EncodeText("深圳市示例商店有限公司 ABC", TaxpayerNameLen, TextOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkIssueInvoiceBlock(b *testing.B) {
+	blk := IssueInvoiceBlock{Date: MustDate(2026, 11, 26), Type: InvoiceNormal, Number: 42, Indexes: TaxIndexes{1, 2}, Amounts: TaxAmounts{10000, 500}, Total: 10500}
+	buf := make([]byte, 0, IssueInvoiceBlockLen)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := blk.AppendBinary(buf[:0]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

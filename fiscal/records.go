@@ -461,7 +461,7 @@ func (r IssueInvoiceBlock) AppendBinary(b []byte) ([]byte, error) {
 	e.u32("Number", int64(r.Number))
 	for i := range r.Indexes {
 		e.u8(byte(r.Indexes[i]))
-		e.amount(fmt.Sprintf("Amounts[%d]", i), r.Amounts[i])
+		e.amountAt("Amounts", i, r.Amounts[i])
 	}
 	e.amount("Total", r.Total)
 	if e.err == nil {

@@ -48,24 +48,32 @@ func (e *TextError) Unwrap() error { return e.Err }
 func EncodeText(s string, width int, opt TextOptions) ([]byte, error) {
 	out := make([]byte, 0, width)
 	enc := simplifiedchinese.GB18030.NewEncoder()
-	var buf [8]byte
+	var src, dst [8]byte
 	for off, r := range s {
 		var chunk []byte
-		if r == utf8.RuneError && !validRuneAt(s, off) {
+		switch {
+		case r < utf8.RuneSelf:
+			src[0] = byte(r)
+			chunk = src[:1]
+		case r == utf8.RuneError && !validRuneAt(s, off):
 			if !opt.Replace {
 				return nil, &TextError{Offset: off, Err: ErrUnencodable}
 			}
-			chunk = []byte{'?'}
-		} else {
-			n := utf8.EncodeRune(buf[:], r)
-			c, err := enc.Bytes(buf[:n])
+			src[0] = '?'
+			chunk = src[:1]
+		default:
+			// One character at a time through the stateless GB18030 encoder,
+			// into a reused buffer: no allocation per character.
+			n := utf8.EncodeRune(src[:], r)
+			enc.Reset()
+			nDst, _, err := enc.Transform(dst[:], src[:n], true)
 			if err != nil {
 				if !opt.Replace {
 					return nil, &TextError{Offset: off, Err: ErrUnencodable}
 				}
-				c = []byte{'?'}
+				dst[0], nDst = '?', 1
 			}
-			chunk = c
+			chunk = dst[:nDst]
 		}
 		if len(out)+len(chunk) > width {
 			if !opt.Truncate {
