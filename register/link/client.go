@@ -103,18 +103,19 @@ type Client struct {
 	// what they could have got: calling again with the same id reconciles
 	// before anything is sent.
 	unknown map[uint64]window
-	// clockOff is a lower bound of the register's clock minus the host's,
-	// from the newest reply that carried the register's time (an invoice,
-	// 3A, 41); clockKnown is false until one arrived and after this client
-	// set the clock.
+	// clockOff is a lower bound of the register's invoice clock minus the
+	// host's, from the newest issued invoice this client received (not 3A
+	// or 41: a register may date invoices by another clock than the one it
+	// reports, as the engine does after a clock inspection); clockKnown is
+	// false until one arrived and after this client set the clock.
 	clockOff   time.Duration
 	clockKnown bool
 	stats      ClientStats
 }
 
-// noteClock records a time the register reported just now: t is at most
-// the register's time when it answered, which is before now on the host,
-// so t - now is at most the true offset.
+// noteClock records the time of an invoice the register issued just now:
+// t is at most the register's time when it answered, which is before now
+// on the host, so t - now is at most the true offset.
 func (c *Client) noteClock(t time.Time) {
 	if t.IsZero() {
 		return
@@ -355,9 +356,6 @@ func (c *Client) Status(ctx context.Context) (StatusInfo, error) {
 	defer c.mu.Unlock()
 	var x StatusInfo
 	err := c.call(ctx, CmdStatus, nil, x.decode, true)
-	if err == nil {
-		c.noteClock(x.Time)
-	}
 	return x, err
 }
 
@@ -367,9 +365,6 @@ func (c *Client) DateTime(ctx context.Context) (time.Time, error) {
 	defer c.mu.Unlock()
 	var t time.Time
 	err := c.call(ctx, CmdDateTime, nil, func(r *reader) { t = r.dateTime("time") }, true)
-	if err == nil {
-		c.noteClock(t)
-	}
 	return t, err
 }
 

@@ -114,13 +114,15 @@
 //     (at most 512 numbers, else Unknown), none is skipped;
 //   - time: only invoices dated at or after IssueResult.NotBefore, the
 //     register time at the first send as the client estimates it: host time
-//     plus the offset learned from the newest reply carrying the register's
-//     time (an issued invoice, 3A, 41), minus ClientOptions.ClockMargin.
-//     The offset is a lower bound (the register's time in a reply is older
-//     than its arrival), so the bound holds as long as the register's clock
-//     is not set back by more than the margin between that reply and the
-//     send; a 3B or a clock inspection through this Client forgets the
-//     offset (no time bound until the next reply teaches it again);
+//     plus the offset learned from the newest invoice this client got
+//     issued (the clock that dates invoices; 3A and 41 are not used, the
+//     engine reports another clock after a clock inspection), minus
+//     ClientOptions.ClockMargin. The offset is a lower bound (an invoice's
+//     time is older than the reply's arrival), so the bound holds as long
+//     as the register's clock is not set back by more than the margin
+//     between that invoice and the send; a 3B or a clock inspection through
+//     this Client forgets the offset (no time bound until its next
+//     invoice);
 //   - content: no request id, the request's type and total (a return: its
 //     original number; voids: type only).
 //

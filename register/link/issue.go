@@ -57,10 +57,10 @@ type IssueResult struct {
 	// NotBefore is the earliest register time the request's invoices can
 	// carry, as the client estimated it when it first sent the request:
 	// its own clock at that moment, plus the offset to the register's
-	// clock learned from the newest reply that carried the register's time
-	// (an issued invoice, 3A, 41), minus ClientOptions.ClockMargin. Zero
-	// when the client has not learned the offset yet (or set the clock
-	// itself since). It only narrows reconciliation by content.
+	// clock learned from the newest invoice this client got issued, minus
+	// ClientOptions.ClockMargin. Zero when the client has not learned the
+	// offset yet (or set the clock itself since). It only narrows
+	// reconciliation by content.
 	NotBefore time.Time
 }
 
