@@ -210,3 +210,20 @@ func BenchmarkIssueInvoiceBlock(b *testing.B) {
 		}
 	}
 }
+
+func TestSlotFor(t *testing.T) {
+	x := TaxIndexes{1, 2}
+	if i := x.SlotFor(2); i != 1 {
+		t.Errorf("SlotFor(2) = %d, want 1", i)
+	}
+	if i := x.SlotFor(7); i != 2 || x[2] != 7 {
+		t.Errorf("SlotFor(7) = %d (%v), want 2 claimed", i, x)
+	}
+	if i := x.SlotFor(0); i != -1 {
+		t.Errorf("SlotFor(0) = %d, want -1", i)
+	}
+	full := TaxIndexes{1, 2, 3, 4, 5, 6}
+	if i := full.SlotFor(9); i != -1 || full != (TaxIndexes{1, 2, 3, 4, 5, 6}) {
+		t.Errorf("SlotFor on a full list = %d, %v", i, full)
+	}
+}

@@ -63,6 +63,27 @@ func (x TaxIndexes) Slot(idx TaxIndex) int {
 	return -1
 }
 
+// SlotFor returns the slot of idx in x; when x lacks idx it claims the first
+// unused slot (index 0) for it. It returns -1 for index 0, or when all six
+// slots hold other indexes. Records that add up invoices issued under
+// different control data (a tax item added or removed during a day or a
+// period) use it so that no amount is dropped.
+func (x *TaxIndexes) SlotFor(idx TaxIndex) int {
+	if idx == 0 {
+		return -1
+	}
+	if i := x.Slot(idx); i >= 0 {
+		return i
+	}
+	for i, v := range x {
+		if v == 0 {
+			x[i] = idx
+			return i
+		}
+	}
+	return -1
+}
+
 // Count returns the number of used (non-zero) slots.
 func (x TaxIndexes) Count() int {
 	n := 0

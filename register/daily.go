@@ -64,7 +64,9 @@ func (d *Device) closeDays(ctx context.Context, upTo fiscal.Date) error {
 		if !ok {
 			r = d.emptyDaily(v.Detail.Date)
 		}
-		addToDaily(&r, v)
+		if err := addToDaily(&r, v); err != nil {
+			return err
+		}
 		byDay[v.Detail.Date] = r
 		return nil
 	})
@@ -107,9 +109,12 @@ func (d *Device) emptyDaily(day fiscal.Date) fiscal.DailyRecord {
 	return fiscal.DailyRecord{Date: day, Indexes: d.ctl.Indexes}
 }
 
-// addToDaily adds one invoice to a daily record whose Indexes are the
-// machine's.
-func addToDaily(r *fiscal.DailyRecord, v Invoice) {
+// addToDaily adds one invoice to a daily record. The record starts with the
+// machine's current tax indexes; an invoice issued under an index the
+// controls no longer list (a control update during the day) gets a free
+// slot, so the record carries exactly what the fiscal card accumulated. More
+// than six indexes in one day cannot be written: that is ErrBadRequest.
+func addToDaily(r *fiscal.DailyRecord, v Invoice) error {
 	switch v.Detail.Type {
 	case fiscal.InvoiceNormal:
 		r.NormalCount++
@@ -117,15 +122,15 @@ func addToDaily(r *fiscal.DailyRecord, v Invoice) {
 		r.ReturnCount++
 	case fiscal.InvoiceVoid:
 		r.VoidCount++
-		return
+		return nil
 	}
 	for i, x := range v.Indexes {
-		if x == 0 {
+		if x == 0 || (v.Amounts[i] == 0 && r.Indexes.Slot(x) < 0) {
 			continue
 		}
-		slot := r.Indexes.Slot(x)
+		slot := r.Indexes.SlotFor(x)
 		if slot < 0 {
-			continue
+			return newErr("daily close", ErrBadRequest, nil, "%v: more than %d tax indexes used in one day", r.Date, fiscal.MaxTaxItems)
 		}
 		if v.Detail.Type == fiscal.InvoiceNormal {
 			r.Normal[slot] += v.Amounts[i]
@@ -133,6 +138,7 @@ func addToDaily(r *fiscal.DailyRecord, v Invoice) {
 			r.Return[slot] += v.Amounts[i]
 		}
 	}
+	return nil
 }
 
 // DailyReport recomputes day's summary from the stored invoices and puts it
@@ -158,8 +164,7 @@ func (d *Device) DailyReport(ctx context.Context, day fiscal.Date) (DailyReport,
 		dailies = func(from, to fiscal.Date) []memory.Daily { return d.mem.DailiesOf(app, from, to) }
 	}
 	err := each(ctx, day, day, func(v Invoice) error {
-		addToDaily(&rep.Computed, v)
-		return nil
+		return addToDaily(&rep.Computed, v)
 	})
 	if err != nil {
 		return rep, memErr("daily report", err)
