@@ -87,7 +87,7 @@ func testT0Chaining(t *testing.T, s *session) {
 			t.Fatalf("GET RESPONSE Le=08 answered % X, want 8 bytes and 9000", resp)
 		}
 		// Any other command drops pending response data.
-		resp, err = raw.Transmit(s.ctx, []byte{0x00, card.INSGetChallenge, 0x00, 0x00, 0x08})
+		_, err = raw.Transmit(s.ctx, []byte{0x00, card.INSGetChallenge, 0x00, 0x00, 0x08})
 		must(t, err, "raw GET CHALLENGE")
 		must(t, s.check.Select(s.ctx), "SELECT CHECK01 between GET CHALLENGE and GET RESPONSE")
 		resp, err = raw.Transmit(s.ctx, []byte{0x00, card.INSGetResponse, 0x00, 0x00, 0x08})

@@ -12,11 +12,6 @@ const (
 	cEF01TaxpayerNo = 0
 	cEF01Type       = 8
 	cEF01KeyID      = 9
-
-	cEF02Type      = 0
-	cEF02AuthCode  = 1
-	cEF02IssueDate = 9
-	cEF02ValidDate = 13
 )
 
 // externalAuth: EXTERNAL AUTHENTICATE 00 82 00 key id 08 cryptogram[8] on

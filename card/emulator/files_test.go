@@ -81,7 +81,7 @@ func TestFileSystem(t *testing.T) {
 	_, sw = do(t, u, card.Command{INS: card.INSReadBinary, P1: 0x86, Ne: 18})
 	wantSW(t, "READ BINARY on record file", sw, card.SWFileTypeError)
 	// Tax items in EF03.
-	rec, sw = do(t, u, card.Command{INS: card.INSReadRecord, P1: 1, P2: 3<<3 | 4, Ne: 0})
+	_, sw = do(t, u, card.Command{INS: card.INSReadRecord, P1: 1, P2: 3<<3 | 4, Ne: 0})
 	if sw != card.SWWrongLength {
 		t.Fatalf("READ RECORD without Le: %v", sw)
 	}

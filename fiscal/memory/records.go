@@ -299,15 +299,7 @@ func (e *penc) date(field string, d fiscal.Date) {
 	e.b = b
 }
 
-func (e *penc) amount(field string, a fiscal.Amount) {
-	u, err := a.Uint32()
-	if err != nil {
-		e.fail(field, err)
-	}
-	e.u32(u)
-}
-
-// amountAt is amount for element i of a list; the field name is only
+// amountAt appends element i of an amount list; the field name is only
 // formatted on failure.
 func (e *penc) amountAt(field string, i int, a fiscal.Amount) {
 	u, err := a.Uint32()
