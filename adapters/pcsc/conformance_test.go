@@ -14,20 +14,20 @@ import (
 	"github.com/fiscalkit/gb18240/card/emulator"
 )
 
-// stack is the two vpcd readers with a slot each, kept running for one
+// stack is the three vpcd readers with a slot each, kept running for one
 // test; put swaps the cards in them.
 type stack struct {
 	pc    *pcsc.Client
-	slots [2]*vpcd.Slot
+	slots [3]*vpcd.Slot
 }
 
 func newStack(t *testing.T) *stack {
 	t.Helper()
 	st := &stack{pc: openClient(t)}
 	ctx, cancel := context.WithCancel(context.Background())
-	var done [2]chan error
+	var done [3]chan error
 	for n := range st.slots {
-		st.slots[n] = vpcd.NewSlot(&vpcd.Options{Addr: vpcd.SlotAddr(n), RetryInterval: 50 * time.Millisecond})
+		st.slots[n] = vpcd.NewSlot(&vpcd.Options{Addr: vpcdAddrs[n], RetryInterval: 50 * time.Millisecond})
 		done[n] = make(chan error, 1)
 		go func() { done[n] <- st.slots[n].Run(ctx) }()
 	}
@@ -63,12 +63,13 @@ func (st *stack) put(t *testing.T, n int, c card.Transmitter) *pcsc.Card {
 	return connect(t, st.pc, vpcdReaders[n], nil)
 }
 
-// TestConformanceThroughPCSC runs the card conformance suite with the
-// fiscal card in "Virtual PCD 00 00" and the user card in "Virtual PCD 00
-// 01", both reached through ebfe/scard -> pcscd -> vpcd -> emulator. The
-// vpcd driver gives two readers, so the check card (the third card of a
-// set) is reached in process; its dialogue with the fiscal card (GET
-// CHALLENGE, INTERNAL AUTHENTICATE) still crosses PC/SC on the fiscal side.
+// TestConformanceThroughPCSC runs the card conformance suite with all
+// three cards of a set reached through ebfe/scard -> pcscd -> vpcd ->
+// emulator: the fiscal card in the reader fed on vpcdAddrs[0], the user
+// card on vpcdAddrs[1] and the check card on vpcdAddrs[2] (the second vpcd
+// instance). The check card's authentication with the fiscal card (GET
+// CHALLENGE on one, INTERNAL AUTHENTICATE on the other) crosses PC/SC on
+// both sides.
 func TestConformanceThroughPCSC(t *testing.T) {
 	st := newStack(t)
 	cardtest.Run(t, func(t *testing.T) cardtest.Cards {
@@ -78,8 +79,9 @@ func TestConformanceThroughPCSC(t *testing.T) {
 		}
 		f := st.put(t, 0, set.Fiscal)
 		u := st.put(t, 1, set.User)
+		c := st.put(t, 2, set.Check)
 		return cardtest.Cards{
-			Fiscal: f, User: u, Check: set.Check,
+			Fiscal: f, User: u, Check: c,
 			UserPIN: card.PIN(set.Options.UserPIN), CheckPIN: card.PIN(set.Options.CheckPIN),
 			PINRetries: set.Options.Options.PINRetries,
 		}

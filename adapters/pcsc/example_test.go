@@ -14,12 +14,39 @@ import (
 )
 
 // Read a fiscal card's application information through PC/SC. Here the
-// card is the emulator put into vpcd's first reader, so the example runs
-// wherever pcscd runs with Debian's vsmartcard-vpcd driver; with a real
-// card, skip the vpcd part and name the real reader.
+// card is the emulator served to vpcd's first reader (vpcd.DefaultAddr,
+// Debian's "Virtual PCD 00 00"), whose name vpcd.Locate finds, so the
+// example runs wherever pcscd runs with the vsmartcard-vpcd driver; with a
+// real card, skip the vpcd part and name the real reader.
 func Example() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+
+	pc, err := pcsc.Open(ctx, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer pc.Close()
+
+	// Which reader does vpcd.DefaultAddr feed?
+	readers, err := vpcd.Locate(ctx, []string{vpcd.DefaultAddr}, func(ctx context.Context) (map[string][]byte, error) {
+		names, err := pc.Readers(ctx)
+		if err != nil {
+			return nil, err
+		}
+		atrs := make(map[string][]byte)
+		for _, r := range names {
+			if st, err := pc.Status(ctx, r); err == nil && st.Present {
+				atrs[r] = st.ATR
+			}
+		}
+		return atrs, nil
+	}, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 
 	set, err := emulator.Issue(emulator.IssueOptions{})
 	if err != nil {
@@ -28,16 +55,10 @@ func Example() {
 	}
 	vctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- vpcd.Run(vctx, set.Fiscal, nil) }() // reader "Virtual PCD 00 00"
+	go func() { done <- vpcd.Run(vctx, set.Fiscal, nil) }() // on vpcd.DefaultAddr
 	defer func() { stop(); <-done }()
 
-	pc, err := pcsc.Open(ctx, nil)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer pc.Close()
-	st, err := pc.WaitForCard(ctx, "Virtual PCD 00 00")
+	st, err := pc.WaitForCard(ctx, readers[vpcd.DefaultAddr])
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -48,7 +69,7 @@ func Example() {
 		return
 	}
 	defer k.Close()
-	fmt.Printf("%s: ATR % X, %v\n", k.Reader(), k.ATR(), k.Protocol())
+	fmt.Printf("ATR % X, %v\n", k.ATR(), k.Protocol())
 
 	err = k.Transaction(ctx, func(ctx context.Context) error {
 		fc, err := card.OpenFiscalCard(ctx, k, nil)
@@ -66,6 +87,6 @@ func Example() {
 		fmt.Println(err)
 	}
 	// Output:
-	// Virtual PCD 00 00: ATR 3B 7A 13 00 00 47 42 31 38 32 34 30 00 00 00, T=0
+	// ATR 3B 7A 13 00 00 47 42 31 38 32 34 30 00 00 00, T=0
 	// fiscal card 1100000000000001 of machine 2200000000000001, registered: false
 }

@@ -4,9 +4,9 @@ package pcsc_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -16,48 +16,79 @@ import (
 	"github.com/fiscalkit/gb18240/card"
 )
 
-// The two readers of Debian's vsmartcard-vpcd (/etc/reader.conf.d/vpcd):
-// slot n is "Virtual PCD 00 0n", fed by a card connecting to port 35963+n.
-var vpcdReaders = []string{"Virtual PCD 00 00", "Virtual PCD 00 01"}
+// The vpcd addresses the tests serve cards on: the two slots of Debian's
+// vsmartcard-vpcd instance (/etc/reader.conf.d/vpcd, port 35963 and 35964)
+// and the first slot of a second instance on port 35965 (.ci/run writes
+// /etc/reader.conf.d/gb18240-vpcd2; see the README section "Real-stack
+// tests: PC/SC"). Slot 0 holds the fiscal card, 1 the user card, 2 the
+// check card.
+var vpcdAddrs = [3]string{vpcd.SlotAddr(0), vpcd.SlotAddr(1), vpcd.SlotAddr(2)}
 
-// TestMain checks that the real stack is up, and stops with a clear
-// message when it is not: these tests never skip.
+// vpcdReaders[n] is the PC/SC reader fed by vpcdAddrs[n]. TestMain finds
+// them with vpcd.Locate (a probe card on each address), so the tests
+// assume neither reader names nor their order.
+var vpcdReaders [3]string
+
+// TestMain finds the readers, and stops with a clear message when the
+// real stack is not up or a reader is missing: these tests never skip.
 func TestMain(m *testing.M) {
-	if err := checkStack(); err != nil {
+	readers, err := locateReaders()
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "FAIL: the PC/SC real stack is not up: %v\n"+
-			"Start it as root: apt-get install pcscd vsmartcard-vpcd libpcsclite-dev pkg-config; pcscd -f &\n"+
-			"(see the README section \"Real-stack tests: PC/SC\")\n", err)
+			"It needs pcscd with the vsmartcard vpcd driver and three vpcd readers, fed on 127.0.0.1:35963, :35964 and :35965.\n"+
+			"As root: apt-get install pcscd vsmartcard-vpcd libpcsclite-dev pkg-config; write /etc/reader.conf.d/gb18240-vpcd2\n"+
+			"(FRIENDLYNAME \"GB18240 vpcd 2\", DEVICENAME /dev/null:0x8C7D, LIBPATH /usr/lib/pcsc/drivers/serial/libifdvpcd.so,\n"+
+			"CHANNELID 0x8C7D); restart pcscd (pcscd -f &). See the README section \"Real-stack tests: PC/SC\".\n", err)
 		os.Exit(1)
 	}
+	for n, addr := range vpcdAddrs {
+		vpcdReaders[n] = readers[addr]
+	}
+	fmt.Fprintf(os.Stderr, "vpcd readers: %q (fed on %q)\n", vpcdReaders, vpcdAddrs)
 	os.Exit(m.Run())
 }
 
-func checkStack() error {
-	c, err := pcsc.Open(context.Background(), nil)
+// locateReaders maps each of vpcdAddrs to its reader through pcscd.
+func locateReaders() (map[string]string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := pcsc.Open(ctx, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer c.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		readers, err := c.Readers(context.Background())
-		if err != nil {
-			return err
-		}
-		missing := ""
-		for _, r := range vpcdReaders {
-			if !slices.Contains(readers, r) {
-				missing = r
-			}
-		}
-		if missing == "" {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("reader %q not listed (readers: %q); is vsmartcard-vpcd installed and pcscd restarted after it?", missing, readers)
-		}
-		time.Sleep(200 * time.Millisecond)
+	var listed []string
+	readers, err := vpcd.Locate(ctx, vpcdAddrs[:], func(ctx context.Context) (map[string][]byte, error) {
+		return readerATRs(ctx, c, &listed)
+	}, &vpcd.LocateOptions{Slot: &vpcd.Options{RetryInterval: 50 * time.Millisecond}})
+	if err != nil {
+		return nil, fmt.Errorf("%w; pcscd lists %q", err, listed)
 	}
+	return readers, nil
+}
+
+// readerATRs is vpcd.ReaderATRs through c; it keeps the last reader list
+// in *listed for error messages.
+func readerATRs(ctx context.Context, c *pcsc.Client, listed *[]string) (map[string][]byte, error) {
+	readers, err := c.Readers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	*listed = readers
+	m := make(map[string][]byte, len(readers))
+	for _, r := range readers {
+		st, err := c.Status(ctx, r)
+		if errors.Is(err, pcsc.ErrReaderUnavailable) {
+			continue // gone since Readers
+		}
+		if err != nil {
+			return nil, err
+		}
+		if st.Present {
+			m[r] = st.ATR
+		}
+	}
+	return m, nil
 }
 
 func openClient(t testing.TB) *pcsc.Client {
@@ -76,7 +107,7 @@ func insert(t testing.TB, pc *pcsc.Client, n int, c card.Transmitter) (*vpcd.Slo
 	t.Helper()
 	reader := vpcdReaders[n]
 	ctx, cancel := context.WithCancel(context.Background())
-	s := vpcd.NewSlot(&vpcd.Options{Addr: vpcd.SlotAddr(n), RetryInterval: 50 * time.Millisecond})
+	s := vpcd.NewSlot(&vpcd.Options{Addr: vpcdAddrs[n], RetryInterval: 50 * time.Millisecond})
 	s.Insert(c)
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()

@@ -8,9 +8,13 @@
 //	go run -tags pcsc ./examples/cardreader -emulate   # first put an emulated card set in the vpcd readers
 //
 // With -emulate it issues an emulated card set (card/emulator) and serves
-// the fiscal card in vpcd's reader "Virtual PCD 00 00" and the user card in
-// "Virtual PCD 00 01" (adapters/vpcd), so it works without hardware on a
-// machine running pcscd with Debian's vsmartcard-vpcd driver.
+// its cards to pcscd's vpcd driver (adapters/vpcd): the fiscal card on
+// 127.0.0.1:35963 and the user card on :35964 (Debian's two vpcd readers),
+// and the check card on :35965, the reader of a second vpcd instance (see
+// the README section "Real-stack tests: PC/SC"; -check-addr "" leaves the
+// check card out). It finds which reader each address feeds with
+// vpcd.Locate, so it works without hardware on a machine running pcscd
+// with the vsmartcard-vpcd driver.
 package main
 
 import (
@@ -28,10 +32,11 @@ import (
 )
 
 func main() {
-	emulate := flag.Bool("emulate", false, "serve an emulated fiscal and user card through vpcd first")
-	wait := flag.Duration("wait", 10*time.Second, "with -emulate: how long to wait for pcscd to show the cards")
+	emulate := flag.Bool("emulate", false, "serve an emulated fiscal, user and check card through vpcd first")
+	checkAddr := flag.String("check-addr", vpcd.SlotAddr(2), `with -emulate: vpcd address for the check card ("" leaves it out)`)
+	wait := flag.Duration("wait", 20*time.Second, "with -emulate: how long to wait for pcscd to show the cards")
 	flag.Parse()
-	if err := run(*emulate, *wait); err != nil {
+	if err := run(*emulate, *checkAddr, *wait); err != nil {
 		fmt.Fprintln(os.Stderr, "cardreader:", err)
 		if errors.Is(err, pcsc.ErrNoService) {
 			fmt.Fprintln(os.Stderr, "is pcscd running? (as root: pcscd -f &)")
@@ -40,7 +45,7 @@ func main() {
 	}
 }
 
-func run(emulate bool, wait time.Duration) error {
+func run(emulate bool, checkAddr string, wait time.Duration) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
@@ -51,7 +56,7 @@ func run(emulate bool, wait time.Duration) error {
 	defer pc.Close()
 
 	if emulate {
-		stop, err := serveEmulated(ctx, pc, wait)
+		stop, err := serveEmulated(ctx, pc, checkAddr, wait)
 		if err != nil {
 			return err
 		}
@@ -97,34 +102,69 @@ func show(ctx context.Context, pc *pcsc.Client, reader string) error {
 	})
 }
 
-// serveEmulated issues a demonstration card set and puts the fiscal and
-// user cards in the two vpcd readers, waiting until pcscd shows them.
-func serveEmulated(ctx context.Context, pc *pcsc.Client, wait time.Duration) (stop func(), err error) {
+// serveEmulated issues a demonstration card set, finds the reader of each
+// vpcd address, serves the cards there and waits until pcscd shows them.
+func serveEmulated(ctx context.Context, pc *pcsc.Client, checkAddr string, wait time.Duration) (stop func(), err error) {
 	set, err := emulator.Issue(emulator.IssueOptions{})
 	if err != nil {
 		return nil, err
 	}
+	addrs := []string{vpcd.SlotAddr(0), vpcd.SlotAddr(1)}
+	cards := []card.Transmitter{set.Fiscal, set.User}
+	if checkAddr != "" {
+		addrs, cards = append(addrs, checkAddr), append(cards, set.Check)
+	}
+	wctx, wcancel := context.WithTimeout(ctx, wait)
+	defer wcancel()
+	readers, err := vpcd.Locate(wctx, addrs, func(ctx context.Context) (map[string][]byte, error) {
+		return readerATRs(ctx, pc)
+	}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("finding the vpcd readers (pcscd with vsmartcard-vpcd running? for the check card, a second vpcd instance on %s, or -check-addr \"\"): %w", checkAddr, err)
+	}
+
 	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{}, 2)
-	for n, c := range []card.Transmitter{set.Fiscal, set.User} {
+	done := make(chan struct{}, len(cards))
+	for n, c := range cards {
 		go func() {
-			_ = vpcd.Run(ctx, c, &vpcd.Options{Addr: vpcd.SlotAddr(n)})
+			_ = vpcd.Run(ctx, c, &vpcd.Options{Addr: addrs[n]})
 			done <- struct{}{}
 		}()
 	}
 	stop = func() {
 		cancel()
-		<-done
-		<-done
+		for range cards {
+			<-done
+		}
 	}
-	wctx, wcancel := context.WithTimeout(ctx, wait)
-	defer wcancel()
-	for n := range 2 {
-		reader := fmt.Sprintf("Virtual PCD 00 %02d", n)
-		if _, err := pc.WaitForCard(wctx, reader); err != nil {
+	for _, addr := range addrs {
+		if _, err := pc.WaitForCard(wctx, readers[addr]); err != nil {
 			stop()
-			return nil, fmt.Errorf("emulated card not seen in %q (pcscd with vsmartcard-vpcd running?): %w", reader, err)
+			return nil, fmt.Errorf("emulated card served on %s not seen in %q: %w", addr, readers[addr], err)
 		}
 	}
 	return stop, nil
+}
+
+// readerATRs lists the readers with the ATR of the card in each, for
+// vpcd.Locate.
+func readerATRs(ctx context.Context, pc *pcsc.Client) (map[string][]byte, error) {
+	readers, err := pc.Readers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string][]byte, len(readers))
+	for _, r := range readers {
+		st, err := pc.Status(ctx, r)
+		if errors.Is(err, pcsc.ErrReaderUnavailable) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if st.Present {
+			m[r] = st.ATR
+		}
+	}
+	return m, nil
 }
