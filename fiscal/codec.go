@@ -108,6 +108,29 @@ type dec struct {
 	err error
 }
 
+// decodeInto decodes b (exactly want bytes) with read and stores the value
+// in dst only when every field decoded: a failed decode leaves dst as it was.
+func decodeInto[T any](dst *T, rec string, b []byte, want int, read func(d *dec) T) error {
+	d, err := newDec(rec, b, want)
+	if err != nil {
+		return err
+	}
+	v := read(d)
+	if d.err != nil {
+		return d.err
+	}
+	*dst = v
+	return nil
+}
+
+// totals appends the index list and the normal and return amounts that the
+// daily record and the declaration share.
+func (e *enc) totals(x TaxIndexes, normal, ret TaxAmounts) {
+	e.indexes(x)
+	e.amounts("Normal", normal)
+	e.amounts("Return", ret)
+}
+
 func newDec(rec string, b []byte, want int) (*dec, error) {
 	if len(b) != want {
 		return nil, &LengthError{Record: rec, Want: want, Got: len(b)}

@@ -42,9 +42,7 @@ func (r DailyRecord) AppendBinary(b []byte) ([]byte, error) {
 	e.u16("NormalCount", r.NormalCount)
 	e.u16("ReturnCount", r.ReturnCount)
 	e.u16("VoidCount", r.VoidCount)
-	e.indexes(r.Indexes)
-	e.amounts("Normal", r.Normal)
-	e.amounts("Return", r.Return)
+	e.totals(r.Indexes, r.Normal, r.Return)
 	return e.finish(len(b), DailyRecordLen)
 }
 
@@ -53,24 +51,17 @@ func (r DailyRecord) MarshalBinary() ([]byte, error) { return r.AppendBinary(nil
 
 // UnmarshalBinary decodes a 64-byte daily record. On error r is unchanged.
 func (r *DailyRecord) UnmarshalBinary(b []byte) error {
-	d, err := newDec("DailyRecord", b, DailyRecordLen)
-	if err != nil {
-		return err
-	}
-	v := DailyRecord{
-		Date:        d.date("Date"),
-		NormalCount: d.u16(),
-		ReturnCount: d.u16(),
-		VoidCount:   d.u16(),
-		Indexes:     d.indexes(),
-		Normal:      d.amounts(),
-		Return:      d.amounts(),
-	}
-	if d.err != nil {
-		return d.err
-	}
-	*r = v
-	return nil
+	return decodeInto(r, "DailyRecord", b, DailyRecordLen, func(d *dec) DailyRecord {
+		return DailyRecord{
+			Date:        d.date("Date"),
+			NormalCount: d.u16(),
+			ReturnCount: d.u16(),
+			VoidCount:   d.u16(),
+			Indexes:     d.indexes(),
+			Normal:      d.amounts(),
+			Return:      d.amounts(),
+		}
+	})
 }
 
 // Declaration is the 70-byte declaration data (申报数据) sent with DECLARE_DUTY
@@ -101,9 +92,7 @@ func (r Declaration) AppendBinary(b []byte) ([]byte, error) {
 	e.u32("NormalCount", r.NormalCount)
 	e.u16("ReturnCount", r.ReturnCount)
 	e.u16("VoidCount", r.VoidCount)
-	e.indexes(r.Indexes)
-	e.amounts("Normal", r.Normal)
-	e.amounts("Return", r.Return)
+	e.totals(r.Indexes, r.Normal, r.Return)
 	return e.finish(len(b), DeclarationLen)
 }
 
@@ -112,25 +101,18 @@ func (r Declaration) MarshalBinary() ([]byte, error) { return r.AppendBinary(nil
 
 // UnmarshalBinary decodes a 70-byte declaration. On error r is unchanged.
 func (r *Declaration) UnmarshalBinary(b []byte) error {
-	d, err := newDec("Declaration", b, DeclarationLen)
-	if err != nil {
-		return err
-	}
-	v := Declaration{
-		Start:       d.date("Start"),
-		End:         d.date("End"),
-		NormalCount: int64(d.u32()),
-		ReturnCount: d.u16(),
-		VoidCount:   d.u16(),
-		Indexes:     d.indexes(),
-		Normal:      d.amounts(),
-		Return:      d.amounts(),
-	}
-	if d.err != nil {
-		return d.err
-	}
-	*r = v
-	return nil
+	return decodeInto(r, "Declaration", b, DeclarationLen, func(d *dec) Declaration {
+		return Declaration{
+			Start:       d.date("Start"),
+			End:         d.date("End"),
+			NormalCount: int64(d.u32()),
+			ReturnCount: d.u16(),
+			VoidCount:   d.u16(),
+			Indexes:     d.indexes(),
+			Normal:      d.amounts(),
+			Return:      d.amounts(),
+		}
+	})
 }
 
 // InvoiceDetail is the 27-byte invoice detail entry (发票明细) exported to check
@@ -176,23 +158,16 @@ func (r InvoiceDetail) MarshalBinary() ([]byte, error) { return r.AppendBinary(n
 // UnmarshalBinary decodes a 27-byte invoice detail. The reserved bytes are
 // ignored. On error r is unchanged.
 func (r *InvoiceDetail) UnmarshalBinary(b []byte) error {
-	d, err := newDec("InvoiceDetail", b, InvoiceDetailLen)
-	if err != nil {
-		return err
-	}
-	var v InvoiceDetail
-	v.Date = d.date("Date")
-	v.Type = d.invoiceType("Type")
-	v.Number = d.u32()
-	v.Total = d.amount()
-	copy(v.FiscalCode[:], d.next(8))
-	v.Original = d.u32()
-	d.next(2)
-	if d.err != nil {
-		return d.err
-	}
-	*r = v
-	return nil
+	return decodeInto(r, "InvoiceDetail", b, InvoiceDetailLen, func(d *dec) (v InvoiceDetail) {
+		v.Date = d.date("Date")
+		v.Type = d.invoiceType("Type")
+		v.Number = d.u32()
+		v.Total = d.amount()
+		copy(v.FiscalCode[:], d.next(8))
+		v.Original = d.u32()
+		d.next(2) // reserved
+		return v
+	})
 }
 
 // ControlData is the fiscal card's control file EF01 (23 bytes), written only
@@ -231,23 +206,16 @@ func (r ControlData) MarshalBinary() ([]byte, error) { return r.AppendBinary(nil
 
 // UnmarshalBinary decodes the 23-byte control file. On error r is unchanged.
 func (r *ControlData) UnmarshalBinary(b []byte) error {
-	d, err := newDec("ControlData", b, ControlDataLen)
-	if err != nil {
-		return err
-	}
-	v := ControlData{
-		Deadline:    d.date("Deadline"),
-		SingleLimit: d.amount(),
-		TotalLimit:  d.amount(),
-		ReturnLimit: d.amount(),
-		Indexes:     d.indexes(),
-		DetailMode:  d.u8(),
-	}
-	if d.err != nil {
-		return d.err
-	}
-	*r = v
-	return nil
+	return decodeInto(r, "ControlData", b, ControlDataLen, func(d *dec) ControlData {
+		return ControlData{
+			Deadline:    d.date("Deadline"),
+			SingleLimit: d.amount(),
+			TotalLimit:  d.amount(),
+			ReturnLimit: d.amount(),
+			Indexes:     d.indexes(),
+			DetailMode:  d.u8(),
+		}
+	})
 }
 
 // Roll is an invoice roll (发票卷): its invoice code and the range of invoice
@@ -302,18 +270,17 @@ func (r Roll) MarshalBinary() ([]byte, error) { return r.AppendBinary(nil) }
 // UnmarshalBinary decodes and validates an 18-byte roll. On error r is
 // unchanged.
 func (r *Roll) UnmarshalBinary(b []byte) error {
-	d, err := newDec("Roll", b, RollLen)
-	if err != nil {
-		return err
-	}
 	var v Roll
-	copy(v.Code[:], d.next(InvoiceCodeLen))
-	v.Start = d.u32()
-	v.End = d.u32()
-	if d.err != nil {
-		return d.err
+	err := decodeInto(&v, "Roll", b, RollLen, func(d *dec) (v Roll) {
+		copy(v.Code[:], d.next(InvoiceCodeLen))
+		v.Start = d.u32()
+		v.End = d.u32()
+		return v
+	})
+	if err == nil {
+		err = v.Validate()
 	}
-	if err := v.Validate(); err != nil {
+	if err != nil {
 		return err
 	}
 	*r = v
@@ -388,21 +355,14 @@ func (r TaxItem) MarshalBinary() ([]byte, error) { return r.AppendBinary(nil) }
 
 // UnmarshalBinary decodes a 47-byte tax item. On error r is unchanged.
 func (r *TaxItem) UnmarshalBinary(b []byte) error {
-	d, err := newDec("TaxItem", b, TaxItemLen)
-	if err != nil {
-		return err
-	}
-	var v TaxItem
-	v.Index = TaxIndex(d.u8())
-	copy(v.Code[:], d.next(4))
-	v.Rate = d.u16()
-	v.NameCN = d.text("NameCN", ItemNameLen)
-	v.NameEN = d.text("NameEN", ItemNameLen)
-	if d.err != nil {
-		return d.err
-	}
-	*r = v
-	return nil
+	return decodeInto(r, "TaxItem", b, TaxItemLen, func(d *dec) (v TaxItem) {
+		v.Index = TaxIndex(d.u8())
+		copy(v.Code[:], d.next(4))
+		v.Rate = d.u16()
+		v.NameCN = d.text("NameCN", ItemNameLen)
+		v.NameEN = d.text("NameEN", ItemNameLen)
+		return v
+	})
 }
 
 // IssueInvoiceBlock is the 44-byte command data of ISSUE_INVOICE (C0 F2):
@@ -483,24 +443,17 @@ func (r *IssueInvoiceBlock) UnmarshalBinary(b []byte) error {
 	if err != nil {
 		return fieldErr("IssueInvoiceBlock", "XOR", err)
 	}
-	d, err := newDec("IssueInvoiceBlock", body, IssueInvoiceBlockLen-1)
-	if err != nil {
-		return err
-	}
-	var v IssueInvoiceBlock
-	v.Date = d.date("Date")
-	v.Type = d.invoiceType("Type")
-	v.Number = d.u32()
-	for i := range v.Indexes {
-		v.Indexes[i] = TaxIndex(d.u8())
-		v.Amounts[i] = d.amount()
-	}
-	v.Total = d.amount()
-	if d.err != nil {
-		return d.err
-	}
-	*r = v
-	return nil
+	return decodeInto(r, "IssueInvoiceBlock", body, IssueInvoiceBlockLen-1, func(d *dec) (v IssueInvoiceBlock) {
+		v.Date = d.date("Date")
+		v.Type = d.invoiceType("Type")
+		v.Number = d.u32()
+		for i := range v.Indexes {
+			v.Indexes[i] = TaxIndex(d.u8())
+			v.Amounts[i] = d.amount()
+		}
+		v.Total = d.amount()
+		return v
+	})
 }
 
 // DeclareDutyResponse is the 142-byte response of DECLARE_DUTY (C0 F4):
@@ -547,19 +500,12 @@ func (r *DeclareDutyResponse) UnmarshalBinary(b []byte) error {
 	if err != nil {
 		return fieldErr("DeclareDutyResponse", "XOR", err)
 	}
-	d, err := newDec("DeclareDutyResponse", body, DeclareDutyResponseLen-1)
-	if err != nil {
-		return err
-	}
-	var v DeclareDutyResponse
-	v.TotalValid = d.amount()
-	v.TotalReturn = d.amount()
-	v.Status = d.u8()
-	copy(v.MAC1[:], d.next(4))
-	copy(v.Signature[:], d.next(SignatureLen))
-	if d.err != nil {
-		return d.err
-	}
-	*r = v
-	return nil
+	return decodeInto(r, "DeclareDutyResponse", body, DeclareDutyResponseLen-1, func(d *dec) (v DeclareDutyResponse) {
+		v.TotalValid = d.amount()
+		v.TotalReturn = d.amount()
+		v.Status = d.u8()
+		copy(v.MAC1[:], d.next(4))
+		copy(v.Signature[:], d.next(SignatureLen))
+		return v
+	})
 }
