@@ -35,10 +35,10 @@ func TestMain(m *testing.M) {
 	readers, err := locateReaders()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "FAIL: the PC/SC real stack is not up: %v\n"+
-			"It needs pcscd with the vsmartcard vpcd driver and three vpcd readers, fed on 127.0.0.1:35963, :35964 and :35965.\n"+
-			"As root: apt-get install pcscd vsmartcard-vpcd libpcsclite-dev pkg-config; write /etc/reader.conf.d/gb18240-vpcd2\n"+
-			"(FRIENDLYNAME \"GB18240 vpcd 2\", DEVICENAME /dev/null:0x8C7D, LIBPATH /usr/lib/pcsc/drivers/serial/libifdvpcd.so,\n"+
-			"CHANNELID 0x8C7D); restart pcscd (pcscd -f &). See the README section \"Real-stack tests: PC/SC\".\n", err)
+			"It needs pcscd with the vsmartcard vpcd driver and three vpcd readers, fed on 127.0.0.1:35963, :35964 and :35965:\n"+
+			"Debian's /etc/reader.conf.d/vpcd gives the first two; the third needs a second vpcd instance loaded from its own\n"+
+			"copy of libifdvpcd.so (/etc/reader.conf.d/gb18240-vpcd2 with DEVICENAME /dev/null:0x8C7D), then a pcscd restart.\n"+
+			"See the README section \"Real-stack tests: PC/SC\"; bash .ci/run sets it all up.\n", err)
 		os.Exit(1)
 	}
 	for n, addr := range vpcdAddrs {
