@@ -172,6 +172,11 @@ func (s *Server) Serve(ctx context.Context, rw io.ReadWriter) error {
 			return err
 		}
 		if err := c.handle(ctx, frame); err != nil {
+			if ctx.Err() != nil {
+				// Stopped while answering: the line may be closed under
+				// the write; report the stop, as a read would.
+				return ctx.Err()
+			}
 			return err
 		}
 	}
