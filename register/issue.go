@@ -289,35 +289,14 @@ func (d *Device) commitInvoice(ctx context.Context, op string, id uint64, v Invo
 // the last one, extra.
 func (d *Device) rollUsage(ctx context.Context, roll fiscal.Roll, extra Invoice) (memory.RollUsage, error) {
 	u := memory.RollUsage{Roll: roll}
-	add := func(v Invoice) {
-		if v.Code != roll.Code || !roll.Contains(v.Detail.Number) {
-			return
-		}
-		switch v.Detail.Type {
-		case fiscal.InvoiceNormal:
-			u.NormalCount++
-			u.Normal += v.Detail.Total
-		case fiscal.InvoiceReturn:
-			u.ReturnCount++
-			u.Return += v.Detail.Total
-		case fiscal.InvoiceVoid:
-			u.VoidCount++
-		}
-		if u.First.IsZero() || v.Detail.Date.Before(u.First) {
-			u.First = v.Detail.Date
-		}
-		if v.Detail.Date.After(u.Last) {
-			u.Last = v.Detail.Date
-		}
-	}
 	from := fiscal.Date{}
 	if rl, ok := d.mem.LastRollLoad(); ok && rl.Roll == roll {
 		from = fiscal.DateOf(rl.Loaded)
 	}
-	err := d.mem.EachInvoice(ctx, from, fiscal.Date{}, func(v Invoice) error { add(v); return nil })
+	err := d.mem.EachInvoice(ctx, from, fiscal.Date{}, func(v Invoice) error { u.Add(v); return nil })
 	if err != nil {
 		return u, memErr("roll usage", err)
 	}
-	add(extra)
+	u.Add(extra)
 	return u, nil
 }

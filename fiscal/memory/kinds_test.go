@@ -281,3 +281,32 @@ func FuzzInvoiceBinary(f *testing.F) {
 		}
 	})
 }
+
+// TestRollUsageAdd checks that a roll's summary counts only the invoices of
+// that roll (its code, numbers Start..End) and spans their issue dates.
+func TestRollUsageAdd(t *testing.T) {
+	u := RollUsage{Roll: fiscal.Roll{Code: testCode, Start: 11, End: 20}}
+	other := testInvoice(12, day(0), fiscal.InvoiceNormal, 999)
+	other.Code[9] = '9'
+	for _, c := range []struct {
+		v    Invoice
+		want bool
+	}{
+		{testInvoice(11, day(3), fiscal.InvoiceNormal, 300), true},
+		{testInvoice(12, day(1), fiscal.InvoiceReturn, 120), true},
+		{testInvoice(13, day(5), fiscal.InvoiceVoid, 0), true},
+		{testInvoice(14, day(2), fiscal.InvoiceNormal, 50), true},
+		{testInvoice(10, day(0), fiscal.InvoiceNormal, 1000), false}, // before Start
+		{testInvoice(21, day(9), fiscal.InvoiceNormal, 1000), false}, // after End
+		{other, false},     // another roll's code
+		{Invoice{}, false}, // no invoice
+	} {
+		if got := u.Add(c.v); got != c.want {
+			t.Errorf("Add(%d %v) = %v, want %v", c.v.Detail.Number, c.v.Detail.Type, got, c.want)
+		}
+	}
+	want := RollUsage{Roll: u.Roll, NormalCount: 2, ReturnCount: 1, VoidCount: 1, Normal: 350, Return: 120, First: day(1), Last: day(5)}
+	if u != want {
+		t.Errorf("usage %+v, want %+v", u, want)
+	}
+}

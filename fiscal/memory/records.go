@@ -170,6 +170,32 @@ type RollUsage struct {
 	First, Last                         fiscal.Date   // first and last issue date
 }
 
+// Add counts v into the summary if it is an invoice of u.Roll (same
+// invoice code, number within Start..End) and reports whether it was. It is
+// how the register builds the summary of a roll from the stored invoices.
+func (u *RollUsage) Add(v Invoice) bool {
+	if v.Code != u.Roll.Code || !u.Roll.Contains(v.Detail.Number) {
+		return false
+	}
+	switch v.Detail.Type {
+	case fiscal.InvoiceNormal:
+		u.NormalCount++
+		u.Normal += v.Detail.Total
+	case fiscal.InvoiceReturn:
+		u.ReturnCount++
+		u.Return += v.Detail.Total
+	case fiscal.InvoiceVoid:
+		u.VoidCount++
+	}
+	if u.First.IsZero() || v.Detail.Date.Before(u.First) {
+		u.First = v.Detail.Date
+	}
+	if v.Detail.Date.After(u.Last) {
+		u.Last = v.Detail.Date
+	}
+	return true
+}
+
 // RollDistribution records a roll the user card handed out
 // (DISTRIBUTE_INVOICE_NB) that waits to be loaded into the fiscal card. It
 // stays waiting until a RollTaken record names it.
