@@ -122,6 +122,15 @@ func run(addr, port string, baud, n, lines int, faultSpec string, seed uint64, t
 				req.RequestID = 0
 				continue
 			}
+			var amb *link.AmbiguousError
+			if errors.As(err, &amb) {
+				// Asking again gives the same answer: an operator has to
+				// decide which of these invoices is this sale's.
+				for _, inv := range amb.Candidates {
+					fmt.Printf("invoice %d: candidate no %d, %v, total %d\n", i+1, inv.No, inv.Time.Format(time.DateTime), inv.Total)
+				}
+				break
+			}
 			if res.Outcome == link.Unknown && try < 5 {
 				// Safe to send the same request (same id) again: it is
 				// answered from memory or reconciled, never issued twice.
