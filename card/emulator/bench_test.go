@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fiscalkit/gb18240/card"
+	"github.com/fiscalkit/gb18240/fiscal"
 )
 
 // benchCmds runs op b.N times and reports emulator commands per second;
@@ -86,7 +87,7 @@ func BenchmarkDailyCollectSign(b *testing.B) {
 		b.Fatalf("ISSUE_INVOICE: %v", sw)
 	}
 	rec := readBinary(b, f, 3, 76)[:64]
-	cmd, _ := prop(card.INSDailyCollectSign, appendXOR(bytes.Clone(rec)), 0x81).Bytes()
+	cmd, _ := prop(card.INSDailyCollectSign, fiscal.AppendXOR(bytes.Clone(rec)), 0x81).Bytes()
 	benchCmds(b, func(int) int {
 		if resp, err := f.Transmit(ctx, cmd); err != nil || len(resp) != 131 {
 			b.Fatalf("% X %v", resp, err)

@@ -42,10 +42,10 @@ func TestIssueInvoiceFailures(t *testing.T) {
 	bad("short block", invoice(nov26, 1, 11, line{1, 1})[:43], card.SWWrongLength)
 	notBCD := invoice(nov26, 1, 11, line{1, 1})
 	notBCD[3] = 0x3A
-	bad("non-BCD date", appendXOR(notBCD[:43]), card.SWIncorrectData)
+	bad("non-BCD date", fiscal.AppendXOR(notBCD[:43]), card.SWIncorrectData)
 	feb30 := invoice(nov26, 1, 11, line{1, 1})
 	copy(feb30, []byte{0x20, 0x26, 0x02, 0x30})
-	bad("Feb 30", appendXOR(feb30[:43]), card.SWIncorrectData)
+	bad("Feb 30", fiscal.AppendXOR(feb30[:43]), card.SWIncorrectData)
 	bad("date before previous", invoice(d(2026, time.November, 25), 1, 11, line{1, 1}), card.SWIncorrectData)
 	bad("date after deadline", invoice(d(2027, time.January, 1), 1, 11, line{1, 1}), card.SWIncorrectData)
 	bad("type 04", invoice(nov26, 4, 11, line{1, 1}), card.SWIncorrectData)
@@ -56,7 +56,7 @@ func TestIssueInvoiceFailures(t *testing.T) {
 	bad("amount on empty slot", invoice(nov26, 1, 11, line{0, 1}), card.SWIncorrectData)
 	sumBad := invoice(nov26, 1, 11, line{1, 5})
 	binary.BigEndian.PutUint32(sumBad[39:], 6)
-	bad("total not the sum", appendXOR(sumBad[:43]), card.SWIncorrectData)
+	bad("total not the sum", fiscal.AppendXOR(sumBad[:43]), card.SWIncorrectData)
 	bad("void with an amount", invoice(nov26, 3, 11, line{1, 5}), card.SWIncorrectData)
 	bad("over the single limit", invoice(nov26, 1, 11, line{1, 60_000}, line{7, 40_001}), card.SWLimitOrNoInvoice)
 	bad("return over the single limit", invoice(nov26, 2, 11, line{1, 100_001}), card.SWLimitOrNoInvoice)
@@ -141,7 +141,7 @@ func TestDailyCollectSign(t *testing.T) {
 	_, sw := issue(t, f, invoice(d(2026, time.November, 26), 1, 1, line{1, 100}))
 	wantSW(t, "invoice", sw, card.SWOK)
 	rec := dailyRecord(t, d(2026, time.November, 26))
-	resp, sw := do(t, f, prop(card.INSDailyCollectSign, appendXOR(bytes.Clone(rec)), 0x81))
+	resp, sw := do(t, f, prop(card.INSDailyCollectSign, fiscal.AppendXOR(bytes.Clone(rec)), 0x81))
 	wantSW(t, "DAILY_COLLECT_SIGN", sw, card.SWOK)
 	if len(resp) != 129 || !xorOK(resp) {
 		t.Fatalf("response of %d bytes, XOR ok %v", len(resp), xorOK(resp))
@@ -154,13 +154,13 @@ func TestDailyCollectSign(t *testing.T) {
 	if err := cs.Verifier().DailySignature(cs.Options.FiscalCardNo, other, resp[:128]); err == nil {
 		t.Fatal("signature verifies for another record")
 	}
-	bad := appendXOR(bytes.Clone(rec))
+	bad := fiscal.AppendXOR(bytes.Clone(rec))
 	bad[64] ^= 1
 	_, sw = do(t, f, prop(card.INSDailyCollectSign, bad, 0x81))
 	wantSW(t, "bad XOR", sw, card.SWIncorrectData)
 	_, sw = do(t, f, prop(card.INSDailyCollectSign, rec, 0x81))
 	wantSW(t, "no XOR", sw, card.SWWrongLength)
-	_, sw = do(t, f, card.Command{CLA: 0xC0, INS: card.INSDailyCollectSign, P2: 1, Data: appendXOR(bytes.Clone(rec)), Ne: 0x81})
+	_, sw = do(t, f, card.Command{CLA: 0xC0, INS: card.INSDailyCollectSign, P2: 1, Data: fiscal.AppendXOR(bytes.Clone(rec)), Ne: 0x81})
 	wantSW(t, "P2 01", sw, card.SWWrongP1P2)
 }
 
@@ -171,7 +171,7 @@ func signDaily(t *testing.T, f *Card, r fiscal.DailyRecord) card.SW {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, sw := do(t, f, prop(card.INSDailyCollectSign, appendXOR(b), 0x81))
+	_, sw := do(t, f, prop(card.INSDailyCollectSign, fiscal.AppendXOR(b), 0x81))
 	return sw
 }
 
@@ -253,7 +253,7 @@ func TestDailyCollectSignChecksTotals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, sw := do(t, f, prop(card.INSDeclareDuty, appendXOR(decl), 0x8E))
+	resp, sw := do(t, f, prop(card.INSDeclareDuty, fiscal.AppendXOR(decl), 0x8E))
 	wantSW(t, "DECLARE_DUTY", sw, card.SWOK)
 	if resp[8] != 0 {
 		t.Fatalf("declaration status %02X, want 00", resp[8])
@@ -285,7 +285,7 @@ func TestDeclareAndCollect(t *testing.T) {
 	wantSW(t, "later invoice", sw, card.SWOK)
 
 	decl := declaration(t, cs.Options.AppStart, nov(10), 1000, 300)
-	resp, sw := do(t, f, prop(card.INSDeclareDuty, appendXOR(bytes.Clone(decl)), 0x8E))
+	resp, sw := do(t, f, prop(card.INSDeclareDuty, fiscal.AppendXOR(bytes.Clone(decl)), 0x8E))
 	wantSW(t, "DECLARE_DUTY", sw, card.SWOK)
 	if len(resp) != 142 {
 		t.Fatalf("response of %d bytes", len(resp))
@@ -303,13 +303,13 @@ func TestDeclareAndCollect(t *testing.T) {
 	_, sw = issue(t, f, invoice(nov(20), 1, 4, line{1, 1}))
 	wantSW(t, "invoice after the period end", sw, card.SWOK)
 	// The next declaration must start the day after; its totals include Nov 20.
-	_, sw = do(t, f, prop(card.INSDeclareDuty, appendXOR(declaration(t, nov(12), nov(25), 5001, 0)), 0x8E))
+	_, sw = do(t, f, prop(card.INSDeclareDuty, fiscal.AppendXOR(declaration(t, nov(12), nov(25), 5001, 0)), 0x8E))
 	wantSW(t, "gap in periods", sw, card.SWIncorrectData)
-	_, sw = do(t, f, prop(card.INSDeclareDuty, appendXOR(declaration(t, nov(25), nov(24), 0, 0)), 0x8E))
+	_, sw = do(t, f, prop(card.INSDeclareDuty, fiscal.AppendXOR(declaration(t, nov(25), nov(24), 0, 0)), 0x8E))
 	wantSW(t, "start after end", sw, card.SWIncorrectData)
-	_, sw = do(t, f, prop(card.INSDeclareDuty, appendXOR(declaration(t, nov(11), d(2028, 1, 1), 0, 0)), 0x8E))
+	_, sw = do(t, f, prop(card.INSDeclareDuty, fiscal.AppendXOR(declaration(t, nov(11), d(2028, 1, 1), 0, 0)), 0x8E))
 	wantSW(t, "end after deadline", sw, card.SWIncorrectData)
-	xb := appendXOR(declaration(t, nov(11), nov(25), 0, 0))
+	xb := fiscal.AppendXOR(declaration(t, nov(11), nov(25), 0, 0))
 	xb[70] ^= 0x55
 	_, sw = do(t, f, prop(card.INSDeclareDuty, xb, 0x8E))
 	wantSW(t, "bad XOR", sw, card.SWIncorrectData)
@@ -317,7 +317,7 @@ func TestDeclareAndCollect(t *testing.T) {
 	wantSW(t, "no XOR", sw, card.SWWrongLength)
 
 	// Totals that differ from the card's: status 01.
-	resp2, sw := do(t, f, prop(card.INSDeclareDuty, appendXOR(declaration(t, nov(11), nov(25), 4000, 0)), 0x8E))
+	resp2, sw := do(t, f, prop(card.INSDeclareDuty, fiscal.AppendXOR(declaration(t, nov(11), nov(25), 4000, 0)), 0x8E))
 	wantSW(t, "second declaration", sw, card.SWOK)
 	if u32(resp2[0:]) != 5001 || resp2[8] != 0x01 {
 		t.Fatalf("second totals %d status %02X", u32(resp2[0:]), resp2[8])
@@ -325,7 +325,7 @@ func TestDeclareAndCollect(t *testing.T) {
 
 	// DATA_COLLECT to the user card.
 	dc := cat(cs.Options.FiscalCardNo[:], decl, resp[:141])
-	dc = appendXOR(dc)
+	dc = fiscal.AppendXOR(dc)
 	_, sw = do(t, u, prop(card.INSDataCollect, dc, 0))
 	wantSW(t, "DATA_COLLECT", sw, card.SWOK)
 	rec, sw := do(t, u, card.Command{CLA: 0, INS: card.INSReadRecord, P1: 1, P2: 4<<3 | 4, Ne: 220})
@@ -338,17 +338,17 @@ func TestDeclareAndCollect(t *testing.T) {
 		t.Fatalf("EF04 record %+v", dr)
 	}
 	// A second one while the first is pending: 6901.
-	dc2 := appendXOR(cat(cs.Options.FiscalCardNo[:], declaration(t, nov(11), nov(25), 4000, 0), resp2[:141]))
+	dc2 := fiscal.AppendXOR(cat(cs.Options.FiscalCardNo[:], declaration(t, nov(11), nov(25), 4000, 0), resp2[:141]))
 	_, sw = do(t, u, prop(card.INSDataCollect, dc2, 0))
 	wantSW(t, "DATA_COLLECT while pending", sw, card.SWStatusInvalid)
 	// A forged MAC1: 9302; a forged signature: 9302; bad XOR 6A80; unknown card 6A80.
 	forged := bytes.Clone(dc2)
 	forged[8+70+9] ^= 1
-	_, sw = do(t, u, prop(card.INSDataCollect, appendXOR(forged[:219]), 0))
+	_, sw = do(t, u, prop(card.INSDataCollect, fiscal.AppendXOR(forged[:219]), 0))
 	wantSW(t, "forged MAC1", sw, card.SWMACError)
 	forged = bytes.Clone(dc2)
 	forged[200] ^= 1
-	_, sw = do(t, u, prop(card.INSDataCollect, appendXOR(forged[:219]), 0))
+	_, sw = do(t, u, prop(card.INSDataCollect, fiscal.AppendXOR(forged[:219]), 0))
 	wantSW(t, "forged signature", sw, card.SWMACError)
 	forged = bytes.Clone(dc2)
 	forged[219] ^= 1
@@ -356,7 +356,7 @@ func TestDeclareAndCollect(t *testing.T) {
 	wantSW(t, "bad XOR", sw, card.SWIncorrectData)
 	forged = bytes.Clone(dc2)
 	forged[0] ^= 1
-	_, sw = do(t, u, prop(card.INSDataCollect, appendXOR(forged[:219]), 0))
+	_, sw = do(t, u, prop(card.INSDataCollect, fiscal.AppendXOR(forged[:219]), 0))
 	wantSW(t, "unknown fiscal card", sw, card.SWIncorrectData)
 	_, sw = do(t, u, prop(card.INSDataCollect, dc2[:200], 0))
 	wantSW(t, "short", sw, card.SWWrongLength)
@@ -578,7 +578,7 @@ func TestNoInvoiceInsideDeclaredPeriod(t *testing.T) {
 	f := cs.Fiscal
 	_, sw := issue(t, f, invoice(d(2026, 11, 2), 1, 1, line{1, 10}))
 	wantSW(t, "invoice", sw, card.SWOK)
-	_, sw = do(t, f, prop(card.INSDeclareDuty, appendXOR(declaration(t, d(2026, 1, 1), d(2026, 11, 5), 10, 0)), 0x8E))
+	_, sw = do(t, f, prop(card.INSDeclareDuty, fiscal.AppendXOR(declaration(t, d(2026, 1, 1), d(2026, 11, 5), 10, 0)), 0x8E))
 	wantSW(t, "declare", sw, card.SWOK)
 	_, sw = issue(t, f, invoice(d(2026, 11, 5), 1, 2, line{1, 10}))
 	wantSW(t, "invoice on the last declared day", sw, card.SWIncorrectData)
@@ -586,7 +586,7 @@ func TestNoInvoiceInsideDeclaredPeriod(t *testing.T) {
 	wantSW(t, "invoice the day after", sw, card.SWOK)
 	// A first declaration may not start before the application start date.
 	cs2, _ := initSet(t, nil)
-	_, sw = do(t, cs2.Fiscal, prop(card.INSDeclareDuty, appendXOR(declaration(t, d(2025, 12, 31), d(2026, 11, 5), 0, 0)), 0x8E))
+	_, sw = do(t, cs2.Fiscal, prop(card.INSDeclareDuty, fiscal.AppendXOR(declaration(t, d(2025, 12, 31), d(2026, 11, 5), 0, 0)), 0x8E))
 	wantSW(t, "start before application start", sw, card.SWIncorrectData)
 }
 

@@ -7,6 +7,7 @@ import (
 	"math"
 
 	"github.com/fiscalkit/gb18240/card"
+	"github.com/fiscalkit/gb18240/fiscal"
 )
 
 // Byte offsets in the fiscal card's files (gb18240.md §2.5).
@@ -404,7 +405,7 @@ func (c *Card) declareDuty(cmd card.Command) ([]byte, card.SW) {
 	copy(ef04[DeclarationLen+1:], mac)
 	c.st.Days = append([]dayTotal(nil), c.st.Days[len(c.st.Days)-keep:]...)
 	resp := append(append([]byte(nil), body[DeclarationLen:]...), sig...)
-	return appendXOR(resp), card.SWOK
+	return fiscal.AppendXOR(resp), card.SWOK
 }
 
 func bePut32(b []byte, v uint32) []byte {
@@ -441,7 +442,7 @@ func (c *Card) dailyCollectSign(cmd card.Command) ([]byte, card.SW) {
 	if err != nil || len(sig) != SignatureLen {
 		return nil, card.SWEEPROMError
 	}
-	return appendXOR(append([]byte(nil), sig...)), card.SWOK
+	return fiscal.AppendXOR(append([]byte(nil), sig...)), card.SWOK
 }
 
 // dailyMatches reports whether a 64-byte daily record states what the card

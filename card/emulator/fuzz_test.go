@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/fiscalkit/gb18240/card"
+	"github.com/fiscalkit/gb18240/fiscal"
 )
 
 // FuzzTransmit feeds arbitrary APDU sequences to each kind of card (fresh,
@@ -30,7 +31,7 @@ func FuzzTransmit(f *testing.F) {
 	}
 	seed(0, mustBytes(prop(card.INSIssueInvoice, invoice(d(2026, 11, 26), 1, 1, line{1, 100}), 8)), []byte{0x00, 0xC0, 0x00, 0x00, 0x08})
 	seed(0, []byte{0xC0, 0xF9, 0x00, 0x00, 0x08, 1, 2, 3, 4, 5, 6, 7, 8, 0x08})
-	seed(0, mustBytes(prop(card.INSDailyCollectSign, appendXOR(make([]byte, 64)), 0x81)))
+	seed(0, mustBytes(prop(card.INSDailyCollectSign, fiscal.AppendXOR(make([]byte, 64)), 0x81)))
 	seed(0, []byte{0x84, 0x24, 0x01, 0x01, 0x0C, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0x08})
 	seed(0, mustBytes(prop(card.INSUpdateControls, make([]byte, 29), 0)))
 	seed(0, []byte{0x00, 0xB0, 0x83, 0x00, 0x00}, []byte{0x00, 0x88, 0x00, 0x01, 0x08, 1, 2, 3, 4, 5, 6, 7, 8})

@@ -160,5 +160,5 @@ func invoice(date fiscal.Date, typ byte, no uint32, lines ...line) []byte {
 		total += l.amt
 	}
 	b = binary.BigEndian.AppendUint32(b, total)
-	return appendXOR(b)
+	return fiscal.AppendXOR(b)
 }
