@@ -30,6 +30,9 @@ type Options struct {
 	// service mode): the suite reads the fiscal card, power-cycles it and
 	// checks that the register still issues.
 	CardPassThrough bool
+	// CheckPIN, if set, is the PIN of the check card in the register's
+	// slot: the suite runs an inspection (45) and checks what it wrote.
+	CheckPIN []byte
 }
 
 // TenItems returns a 10-line invoice body used by the suite and benchmarks.
@@ -315,6 +318,23 @@ func Run(t *testing.T, c *link.Client, opts *Options) {
 			t.Fatalf("issuing after a power cycle of the fiscal card: %+v, %v", res, err)
 		}
 	})
+
+	if o.CheckPIN != nil {
+		t.Run("inspection", func(t *testing.T) {
+			res, err := c.Inspect(ctx, link.InspectRequest{PIN: o.CheckPIN})
+			must(t, err, "inspection")
+			switch res.Type {
+			case 0, 1, 2:
+				if res.Type == 0 && res.Items < 1 || res.Items > 0 && res.Records < 1 && !res.Truncated {
+					t.Errorf("inspection type %d: %d items in %d records", res.Type, res.Items, res.Records)
+				}
+			case 3:
+				t.Errorf("a type-3 (clock) check card needs SetTime; the suite does not move the clock")
+			}
+			// (No wrong-PIN case here: it would spend one of a real check
+			// card's PIN tries.)
+		})
+	}
 
 	if o.SkipDeclare {
 		return
