@@ -3,6 +3,7 @@ package register
 import (
 	"context"
 	"errors"
+	"math/bits"
 
 	"github.com/fiscalkit/gb18240/fiscal"
 	"github.com/fiscalkit/gb18240/fiscal/memory"
@@ -187,7 +188,13 @@ func (d *Device) buildNormal(op string, req InvoiceRequest) (Invoice, error) {
 			return Invoice{}, newErr(op, ErrBadRequest, nil, "line %d: negative amount", i+1)
 		}
 		if l.Amount == 0 {
-			l.Amount = fiscal.Amount((int64(l.Quantity)*int64(l.UnitPrice) + 500) / 1000)
+			// Quantity (u32) × UnitPrice can exceed int64: such a line
+			// exceeds any card amount and must not wrap into a small one.
+			hi, lo := bits.Mul64(uint64(l.Quantity), uint64(l.UnitPrice))
+			if hi != 0 || lo > uint64(fiscal.MaxCardAmount)*1000 {
+				return Invoice{}, newErr(op, ErrSingleLimit, nil, "line %d: quantity %d × unit price %s exceeds %s", i+1, l.Quantity, l.UnitPrice, fiscal.MaxCardAmount)
+			}
+			l.Amount = fiscal.Amount((lo + 500) / 1000)
 		}
 		if l.Amount <= 0 {
 			return Invoice{}, newErr(op, ErrBadRequest, nil, "line %d: amount is zero", i+1)

@@ -3,6 +3,7 @@ package register_test
 import (
 	"context"
 	"errors"
+	"math"
 	"testing"
 	"time"
 
@@ -47,6 +48,17 @@ func TestRefusals(t *testing.T) {
 				}
 				return err
 			}, sentinel: register.ErrSingleLimit, code: 0x12},
+		{name: "line amount beyond any card amount", run: func(r *rig) error {
+			r.setup()
+			// Quantity × UnitPrice overflows int64; it must not wrap.
+			req := sale(fiscal.MaxCardAmount)
+			req.Lines[0].Quantity = math.MaxUint32
+			_, err := r.dev.Issue(ctx, req)
+			if st := r.dev.Status(); st.Next != 1 {
+				t.Errorf("a refused request moved the invoice number to %d", st.Next)
+			}
+			return err
+		}, sentinel: register.ErrSingleLimit, code: 0x12},
 		{name: "cumulative limit", mod: func(o *emulator.IssueOptions) { o.Controls.TotalLimit = 1000 },
 			run: func(r *rig) error {
 				r.setup()
