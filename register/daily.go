@@ -163,15 +163,18 @@ func (d *Device) DailyReport(ctx context.Context, day fiscal.Date) (DailyReport,
 		}
 		dailies = func(from, to fiscal.Date) []memory.Daily { return d.mem.DailiesOf(app, from, to) }
 	}
+	if ds := dailies(day, day); len(ds) > 0 {
+		rep.Signed, rep.HasSigned = ds[0].Record, true
+		// The close built the record on the indexes in force that day; a
+		// later control update must not make an intact day look tampered.
+		rep.Computed.Indexes = rep.Signed.Indexes
+	}
 	err := each(ctx, day, day, func(v Invoice) error {
 		return addToDaily(&rep.Computed, v)
 	})
 	if err != nil {
 		return rep, memErr("daily report", err)
 	}
-	if ds := dailies(day, day); len(ds) > 0 {
-		rep.Signed, rep.HasSigned = ds[0].Record, true
-		rep.Mismatch = rep.Signed != rep.Computed
-	}
+	rep.Mismatch = rep.HasSigned && rep.Signed != rep.Computed
 	return rep, nil
 }

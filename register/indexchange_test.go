@@ -72,6 +72,15 @@ func TestTaxIndexRemovedDuringTheDay(t *testing.T) {
 	must(err, "update controls")
 	sale(2, 3000) // day 2, index 2
 
+	// Day 1 was closed and signed under the old indexes: its report must
+	// still match once the controls list other indexes.
+	day1 := fiscal.DateOf(clk.now()).AddDays(-1)
+	rep1, err := dev.DailyReport(ctx, day1)
+	must(err, "daily report of day 1")
+	if !rep1.HasSigned || rep1.Mismatch || rep1.Computed.Normal.Sum() != 1000 {
+		t.Errorf("day 1 after the control update: signed %v, mismatch %v\nsigned   %+v\ncomputed %+v", rep1.HasSigned, rep1.Mismatch, rep1.Signed, rep1.Computed)
+	}
+
 	today := fiscal.DateOf(clk.now())
 	must(dev.CloseDay(ctx, today), "close the day of the change (the card refuses a record that is not its own)")
 	rep, err := dev.DailyReport(ctx, today)
