@@ -12,6 +12,15 @@
 // "Virtual PCD 00 01" on 35964 (SlotAddr). A connected client is a card
 // present in that reader; closing the connection is a card removal.
 //
+// More readers need another driver instance: a second reader.conf.d entry
+// with another port (DEVICENAME /dev/null:0x8C7D gives ports 35965 and
+// 35966, SlotAddr(2) and SlotAddr(3)). The driver keeps its connections in
+// one array indexed by slot number, shared by every instance loaded from
+// the same library file, so the second entry's LIBPATH must name a copy
+// of libifdvpcd.so; loaded from the same file, it takes over the first
+// instance's slots. Reader names come from FRIENDLYNAME and the order
+// pcscd loads the entries in; Locate finds which reader an address feeds.
+//
 // Both directions carry messages of this form:
 //
 //	offset 0  length  uint16, big-endian, 1..65535
@@ -36,7 +45,8 @@
 //
 // Run serves one card until its context ends; a Slot also lets a test or a
 // program insert, remove and swap cards while it runs. Both reconnect when
-// pcscd drops the connection (for example when pcscd restarts). Power
+// pcscd drops the connection (for example when pcscd restarts). Locate
+// maps vpcd addresses to PC/SC reader names with probe cards. Power
 // events are passed to a card that implements PowerController; the ATR is the
 // card's own if it implements ATRer, else DefaultATR (T=0, starting
 // 3B 7A like the GB 18240 fiscal cards).

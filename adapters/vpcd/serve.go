@@ -53,9 +53,11 @@ const (
 	DefaultRetryInterval = 250 * time.Millisecond
 )
 
-// SlotAddr is the address of the n-th vpcd reader on the local host:
-// Debian's vsmartcard-vpcd configures two, "Virtual PCD 00 00" on port
-// 35963 and "Virtual PCD 00 01" on 35964.
+// SlotAddr is the address of the n-th vpcd reader on the local host,
+// port 35963+n: Debian's vsmartcard-vpcd configures two, "Virtual PCD 00
+// 00" on port 35963 and "Virtual PCD 00 01" on 35964; a second driver
+// instance at DEVICENAME /dev/null:0x8C7D adds 35965 and 35966 (see the
+// package documentation).
 func SlotAddr(n int) string {
 	return fmt.Sprintf("127.0.0.1:%d", 35963+n)
 }
