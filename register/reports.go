@@ -35,36 +35,40 @@ func (d *Device) PeriodReport(ctx context.Context, from, to fiscal.Date) (Period
 	items := append([]fiscal.TaxItem(nil), d.app.TaxItems...)
 	d.mu.Unlock()
 	rep := PeriodReport{From: from, To: to, Items: items}
-	var err error
-	if rep.Computed, err = d.mem.Totals(ctx, from, to); err != nil {
-		return rep, memErr("period report", err)
-	}
-	byDay, err := d.mem.TotalsByDay(ctx, from, to)
+	rep.Computed = memory.Totals{From: from, To: to, ByIndex: map[fiscal.TaxIndex]memory.TaxTotal{}}
+	// One pass over the invoices gives the range's totals and each day's.
+	byDay := map[fiscal.Date]*memory.Totals{}
+	err := d.mem.EachInvoice(ctx, from, to, func(v Invoice) error {
+		rep.Computed.Add(v)
+		t := byDay[v.Detail.Date]
+		if t == nil {
+			t = &memory.Totals{From: v.Detail.Date, To: v.Detail.Date}
+			byDay[v.Detail.Date] = t
+		}
+		t.Add(v)
+		return nil
+	})
 	if err != nil {
 		return rep, memErr("period report", err)
 	}
 	// A day may have two signed records (a change of owner during the
 	// day): each owner's card signed its part; they add up.
-	type signedDay struct {
-		normal, ret                 fiscal.Amount
-		normalCount, retCount, void int
-	}
-	closed := map[fiscal.Date]*signedDay{}
+	closed := map[fiscal.Date]*memory.Totals{}
 	var days []fiscal.Date
 	for _, dl := range d.mem.Dailies(from, to) {
 		r := dl.Record
 		s := closed[r.Date]
 		if s == nil {
-			s = &signedDay{}
+			s = &memory.Totals{From: r.Date, To: r.Date}
 			closed[r.Date] = s
 			days = append(days, r.Date)
 			rep.ClosedDays++
 		}
-		s.normal += r.Normal.Sum()
-		s.ret += r.Return.Sum()
-		s.normalCount += int(r.NormalCount)
-		s.retCount += int(r.ReturnCount)
-		s.void += int(r.VoidCount)
+		s.Normal += r.Normal.Sum()
+		s.Return += r.Return.Sum()
+		s.NormalCount += r.NormalCount
+		s.ReturnCount += r.ReturnCount
+		s.VoidCount += r.VoidCount
 		rep.SignedNormal += r.Normal.Sum()
 		rep.SignedReturn += r.Return.Sum()
 		rep.SignedNormalCount += r.NormalCount
@@ -72,23 +76,20 @@ func (d *Device) PeriodReport(ctx context.Context, from, to fiscal.Date) (Period
 		rep.SignedVoidCount += r.VoidCount
 	}
 	for _, day := range days {
-		s := closed[day]
-		var t memory.Totals
-		for _, x := range byDay {
-			if x.From == day {
-				t = x
-			}
+		s, t := closed[day], byDay[day]
+		if t == nil {
+			t = &memory.Totals{}
 		}
-		if t.Normal != s.normal || t.Return != s.ret || int(t.NormalCount) != s.normalCount ||
-			int(t.ReturnCount) != s.retCount || int(t.VoidCount) != s.void {
+		if t.Normal != s.Normal || t.Return != s.Return || t.NormalCount != s.NormalCount ||
+			t.ReturnCount != s.ReturnCount || t.VoidCount != s.VoidCount {
 			rep.Mismatch = true
 			rep.MismatchDays = append(rep.MismatchDays, day)
 		}
 	}
-	for _, x := range byDay {
-		if closed[x.From] == nil {
-			rep.OpenNormal += x.Normal
-			rep.OpenReturn += x.Return
+	for day, t := range byDay {
+		if closed[day] == nil {
+			rep.OpenNormal += t.Normal
+			rep.OpenReturn += t.Return
 		}
 	}
 	return rep, nil

@@ -954,7 +954,10 @@ type Totals struct {
 	ByIndex                             map[fiscal.TaxIndex]TaxTotal
 }
 
-func (t *Totals) add(v Invoice) {
+// Add counts one invoice into the totals: a normal or return invoice adds
+// its total and its per-index amounts, a void one only its count. Dates are
+// not checked against From..To.
+func (t *Totals) Add(v Invoice) {
 	if t.ByIndex == nil {
 		t.ByIndex = map[fiscal.TaxIndex]TaxTotal{}
 	}
@@ -987,7 +990,7 @@ func (t *Totals) add(v Invoice) {
 // the invoices dated from..to (both included; a zero bound is open).
 func (m *Memory) Totals(ctx context.Context, from, to fiscal.Date) (Totals, error) {
 	t := Totals{From: from, To: to, ByIndex: map[fiscal.TaxIndex]TaxTotal{}}
-	err := m.EachInvoice(ctx, from, to, func(v Invoice) error { t.add(v); return nil })
+	err := m.EachInvoice(ctx, from, to, func(v Invoice) error { t.Add(v); return nil })
 	return t, err
 }
 
@@ -999,7 +1002,7 @@ func (m *Memory) TotalsByDay(ctx context.Context, from, to fiscal.Date) ([]Total
 		if n := len(out); n == 0 || out[n-1].From != v.Detail.Date {
 			out = append(out, Totals{From: v.Detail.Date, To: v.Detail.Date, ByIndex: map[fiscal.TaxIndex]TaxTotal{}})
 		}
-		out[len(out)-1].add(v)
+		out[len(out)-1].Add(v)
 		return nil
 	})
 	return out, err
