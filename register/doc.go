@@ -30,7 +30,9 @@
 //     invoices remain (ErrNoInvoices), the fiscal card answers (0x05), the
 //     period's cumulative normal (0x13) and return (0x14) totals. The
 //     single-invoice limit is the card's: SW 9401 becomes ErrSingleLimit
-//     (0x12) with the *card.StatusError reachable through errors.As.
+//     (0x12) with the *card.StatusError reachable through errors.As; a
+//     total (or a line's quantity × price) beyond the card's u32 range is
+//     refused with ErrSingleLimit before any card command.
 //   - Daily close (日汇总): at start-up and on the first operation of a new
 //     day, one signed daily record (DAILY_COLLECT_SIGN) for every calendar
 //     day since the last close, days without sales included; CloseDay
