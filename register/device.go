@@ -82,7 +82,7 @@ type Device struct {
 	period    fiscal.Date // first day of the declaration period
 	perNormal fiscal.Amount
 	perReturn fiscal.Amount
-	returned  map[invKey]bool // originals returned in the period
+	returned  map[invKey]bool // originals (code, number) returned in the period
 	pending   bool            // an intent could not be recovered yet
 	refreshed bool            // controls and loaded roll read from the fiscal card
 }
@@ -249,7 +249,8 @@ func (d *Device) account(v memory.Invoice) {
 		d.perNormal += v.Detail.Total
 	case fiscal.InvoiceReturn:
 		d.perReturn += v.Detail.Total
-		d.returned[invKey{v.Code, v.Detail.Original}] = true
+		code, n := v.OriginalKey()
+		d.returned[invKey{code, n}] = true
 	}
 }
 

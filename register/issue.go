@@ -84,6 +84,9 @@ func (d *Device) Return(ctx context.Context, req ReturnRequest) (Invoice, error)
 		Detail:  fiscal.InvoiceDetail{Type: fiscal.InvoiceReturn, Total: orig.Detail.Total, Original: orig.Detail.Number},
 		Indexes: orig.Indexes, Amounts: orig.Amounts, Lines: orig.Lines, Payer: orig.Payer, Drawer: req.Drawer,
 	}
+	if code != d.roll.Code {
+		v.OriginalCode = code // the GB detail names only the original's number
+	}
 	if err := checkText(op, "drawer", v.Drawer, memory.DrawerLen); err != nil {
 		return Invoice{}, err
 	}

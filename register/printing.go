@@ -22,7 +22,7 @@ func (d *Device) PrintInvoice(inv Invoice, cols int) (*print.Doc, error) {
 		Code: inv.Code, Number: inv.Detail.Number, Machine: machine,
 		Time: time.Date(inv.Detail.Date.Year, inv.Detail.Date.Month, inv.Detail.Date.Day,
 			int(inv.Time.Hour), int(inv.Time.Minute), int(inv.Time.Second), 0, fiscal.Zone()),
-		Type: inv.Detail.Type, Original: inv.Detail.Original, Payee: payee, PayeeTaxID: taxID,
+		Type: inv.Detail.Type, Original: inv.Detail.Original, OriginalCode: inv.OriginalCode, Payee: payee, PayeeTaxID: taxID,
 		Payer: inv.Payer, Total: inv.Detail.Total, Drawer: inv.Drawer, FiscalCode: inv.Detail.FiscalCode,
 	}
 	for _, l := range inv.Lines {

@@ -162,6 +162,7 @@
 //	invoice      detail[27] code[10] hh mm ss[3] indexes[6] amounts 6×u32
 //	             payer[40] drawer[20] n[1]
 //	             n×(name[20] quantity u32 unit_price u32 amount u32 tax_index[1])
+//	             [original_code[10]]
 //	daily        record[64] signature[128]
 //	declaration  date[4] data[70] declare_duty_response[142]
 //	roll         roll[18] loaded i64
@@ -180,7 +181,12 @@
 // codecs of package fiscal. Kinds 12 (roll_distributed), 13 (roll_taken)
 // and 14 (control_update) were added later within format version 1: older
 // code refuses a memory that holds them (unknown record kind), newer code
-// reads older memories unchanged.
+// reads older memories unchanged. So was an invoice's original_code: the
+// 发票代码 of a return invoice's original (the GB detail names only its
+// number), present only on return invoices that carry it; an invoice
+// payload is then 10 bytes longer than its lines make it. Older code
+// refuses such a payload; a return without it names an original of its own
+// roll's code.
 //
 // # Verify and Repair
 //
@@ -221,9 +227,10 @@
 //	                    tax_items [{index, code, rate, name, name_en}]
 //	kind "invoice":     code (发票代码), number, type ("normal", "return",
 //	                    "void"), date, time, total, fiscal_code (20 digits),
-//	                    original, tax [{index, amount}], lines [{name,
-//	                    quantity (thousandths), unit_price, amount, tax_index}],
-//	                    payer, drawer
+//	                    original, original_code (a return's original's
+//	                    发票代码, "" on other invoices), tax [{index,
+//	                    amount}], lines [{name, quantity (thousandths),
+//	                    unit_price, amount, tax_index}], payer, drawer
 //	kind "daily":       date, normal_count, return_count, void_count,
 //	                    tax [{index, normal, return}], signature
 //	kind "declaration": date, start, end, normal_count, return_count,

@@ -115,6 +115,11 @@ func exportObject(seq uint64, r record) any {
 		o["total"] = int64(d.Total)
 		o["fiscal_code"] = d.FiscalCode.String()
 		o["original"] = d.Original
+		o["original_code"] = ""
+		if d.Type == fiscal.InvoiceReturn {
+			oc, _ := v.OriginalKey()
+			o["original_code"] = oc.String()
+		}
 		o["tax"] = taxAmounts(v.Indexes, v.Amounts)
 		lines := []jsonLine{}
 		for _, l := range v.Lines {

@@ -1,7 +1,9 @@
 package memory
 
 import (
+	"bytes"
 	"encoding/hex"
+	"errors"
 	"testing"
 	"time"
 
@@ -152,5 +154,70 @@ func TestGoldenSegment(t *testing.T) {
 	m.Close()
 	if got := hex.EncodeToString(fsys.Bytes(segmentName(1))); got != goldenFrames["segment"] {
 		t.Errorf("segment:\n got %s\nwant %s", got, goldenFrames["segment"])
+	}
+}
+
+// TestGoldenReturnInvoice pins a return invoice carrying its original's
+// invoice code (frame made by the same independent Python implementation),
+// and checks that the same payload without it, as older code wrote it,
+// still reads, with the original taken to be of the return's own code.
+func TestGoldenReturnInvoice(t *testing.T) {
+	const golden = "000000ae030000000000000000000001202603030200000001000004e20000000100000003000000010000313434303031323334360a0f00010000000000000004e2000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000c0eecbc40000000000000000000000000000000001bfa7b7c800000000000000000000000000000000000003e8000004e2000004e2013134343030313233343500000000000098766134"
+	orig, code := mustCode(t, "1440012345"), mustCode(t, "1440012346")
+	v := Invoice{
+		Detail: fiscal.InvoiceDetail{Date: fiscal.MustDate(2026, 3, 3), Type: fiscal.InvoiceReturn, Number: 1, Total: 1250,
+			FiscalCode: fiscal.FiscalCode{0, 0, 0, 1, 0, 0, 0, 3}, Original: 1},
+		Code: code, Time: Clock{10, 15, 0}, Indexes: fiscal.TaxIndexes{1}, Amounts: fiscal.TaxAmounts{1250},
+		Drawer: "李四", Lines: []Line{{Name: "咖啡", Quantity: 1000, UnitPrice: 1250, Amount: 1250, TaxIndex: 1}},
+		OriginalCode: orig,
+	}
+	b := new(Batch).AddInvoice(v)
+	if b.Err() != nil {
+		t.Fatal(b.Err())
+	}
+	got, _ := appendFrame(nil, 0, 1, KindInvoice, false, b.recs[0].payload)
+	if hex.EncodeToString(got) != golden {
+		t.Fatalf("frame:\n got %x\nwant %s", got, golden)
+	}
+	p := b.recs[0].payload
+	back, err := decodeInvoice(p)
+	if err != nil || back.OriginalCode != orig {
+		t.Fatalf("decode: %v, original code %q", err, back.OriginalCode)
+	}
+	if c, n := back.OriginalKey(); c != orig || n != 1 {
+		t.Errorf("OriginalKey %v/%d", c, n)
+	}
+	if _, err := peekInvoice(p); err != nil {
+		t.Errorf("peek: %v", err)
+	}
+	// Written without the original's code (older code): still valid.
+	old := p[:len(p)-fiscal.InvoiceCodeLen]
+	back, err = decodeInvoice(old)
+	if err != nil || back.OriginalCode != (fiscal.InvoiceCode{}) {
+		t.Fatalf("older payload: %v, original code %q", err, back.OriginalCode)
+	}
+	if c, n := back.OriginalKey(); c != code || n != 1 {
+		t.Errorf("older payload: OriginalKey %v/%d, want the return's own code", c, n)
+	}
+	if _, err := peekInvoice(old); err != nil {
+		t.Errorf("older payload: peek: %v", err)
+	}
+	// Only a return carries it, and only as ten digits.
+	normal := bytes.Clone(p)
+	normal[4] = byte(fiscal.InvoiceNormal)
+	if _, err := peekInvoice(normal); err == nil {
+		t.Error("peek accepts an original code on a normal invoice")
+	}
+	if _, err := decodeInvoice(normal); err == nil {
+		t.Error("decode accepts an original code on a normal invoice")
+	}
+	bad := bytes.Clone(p)
+	bad[len(bad)-1] = 'x'
+	if _, err := decodeInvoice(bad); err == nil {
+		t.Error("decode accepts a non-digit original code")
+	}
+	v.Detail.Type, v.Detail.Original = fiscal.InvoiceNormal, 0
+	if err := new(Batch).AddInvoice(v).Err(); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a normal invoice with an original code: %v", err)
 	}
 }

@@ -34,6 +34,7 @@ func testInvoice(number uint32, d fiscal.Date, typ fiscal.InvoiceType, total fis
 		v.Detail.Total = 0
 	case fiscal.InvoiceReturn:
 		v.Detail.Original = number - 1
+		v.OriginalCode = testCode
 		fallthrough
 	default:
 		a := total / 3
@@ -873,7 +874,7 @@ func TestExportFieldNames(t *testing.T) {
 	want := map[string]string{
 		"machine":     "hardware kind number produced seq software",
 		"init":        "app_start app_valid deadline detail_mode fiscal_card init_date kind return_limit seq single_limit tax_id tax_items taxpayer_name taxpayer_number total_limit user_card",
-		"invoice":     "code date drawer fiscal_code kind lines number original payer seq tax time total type",
+		"invoice":     "code date drawer fiscal_code kind lines number original original_code payer seq tax time total type",
 		"daily":       "date kind normal_count return_count seq signature tax void_count",
 		"declaration": "card_total_return card_total_valid date end kind mac1 normal_count return_count seq signature start status tax void_count",
 		"roll":        "code end kind loaded seq start",

@@ -139,6 +139,22 @@ type Invoice struct {
 	Lines   []Line               // at most fiscal.MaxInvoiceLines
 	Payer   string               // 付款单位, at most 40 bytes of GB18030
 	Drawer  string               // 开票人, at most DrawerLen bytes of GB18030
+	// OriginalCode is, on a return invoice whose original (Detail.Original)
+	// belongs to a roll of another 发票代码, that code: the GB detail names
+	// only the original's number. Zero means the return's own Code (and
+	// is all that returns stored before it was kept have); OriginalKey
+	// resolves it. Other invoices leave it zero.
+	OriginalCode fiscal.InvoiceCode
+}
+
+// OriginalKey returns the invoice code and number of the original invoice a
+// return invoice refunds: OriginalCode (Code when that is zero) and
+// Detail.Original.
+func (v Invoice) OriginalKey() (fiscal.InvoiceCode, uint32) {
+	if v.OriginalCode == (fiscal.InvoiceCode{}) {
+		return v.Code, v.Detail.Original
+	}
+	return v.OriginalCode, v.Detail.Original
 }
 
 // Daily is one daily record with the fiscal card's 128-byte signature.
@@ -500,7 +516,8 @@ func decodeApplication(p []byte) (Application, error) {
 }
 
 // Invoice: detail[27] code[10] time hh mm ss[3] indexes[6] amounts 6×u32
-// payer[40] drawer[20] n[1] n×line(name[20] qty u32 price u32 amount u32 index[1]).
+// payer[40] drawer[20] n[1] n×line(name[20] qty u32 price u32 amount u32 index[1])
+// [original_code[10], on a return invoice with OriginalCode only].
 func (v Invoice) appendPayload(b []byte) ([]byte, error) {
 	e := &penc{b: b}
 	e.rec("Detail", v.Detail, fiscal.InvoiceDetailLen)
@@ -527,6 +544,9 @@ func (v Invoice) appendPayload(b []byte) ([]byte, error) {
 		e.amountAt("Lines.UnitPrice", i, l.UnitPrice)
 		e.amountAt("Lines.Amount", i, l.Amount)
 		e.u8(byte(l.TaxIndex))
+	}
+	if v.OriginalCode != (fiscal.InvoiceCode{}) {
+		e.raw(v.OriginalCode[:])
 	}
 	return e.b, e.err
 }
@@ -558,6 +578,12 @@ func decodeInvoice(p []byte) (Invoice, error) {
 		l.Amount = fiscal.Amount(d.u32())
 		l.TaxIndex = fiscal.TaxIndex(d.u8())
 		v.Lines = append(v.Lines, l)
+	}
+	if v.Detail.Type == fiscal.InvoiceReturn && len(d.b) == fiscal.InvoiceCodeLen {
+		copy(v.OriginalCode[:], d.next(fiscal.InvoiceCodeLen))
+		if !v.OriginalCode.Valid() {
+			d.fail("OriginalCode", fmt.Errorf("% X is not 10 digits", v.OriginalCode[:]))
+		}
 	}
 	return v, d.done()
 }
@@ -847,7 +873,8 @@ func peekInvoice(p []byte) (Invoice, error) {
 		return v, fmt.Errorf("invoice payload of %d bytes, shorter than %d", len(p), invoiceFixedLen)
 	}
 	n := int(p[invoiceFixedLen-1])
-	if n > fiscal.MaxInvoiceLines || len(p) != invoiceFixedLen+n*invoiceLineLen {
+	size := invoiceFixedLen + n*invoiceLineLen
+	if n > fiscal.MaxInvoiceLines || (len(p) != size && (len(p) != size+fiscal.InvoiceCodeLen || fiscal.InvoiceType(p[4]) != fiscal.InvoiceReturn)) {
 		return v, fmt.Errorf("invoice payload of %d bytes with %d lines", len(p), n)
 	}
 	d, err := fiscal.DecodeDate(p[0:4])

@@ -51,6 +51,14 @@ func (v Invoice) validate() error {
 	if d.Type == fiscal.InvoiceReturn && d.Original == 0 {
 		return invalid("a return invoice names its original invoice")
 	}
+	if v.OriginalCode != (fiscal.InvoiceCode{}) {
+		if d.Type != fiscal.InvoiceReturn {
+			return invalid("a %v invoice has no original invoice code", d.Type)
+		}
+		if !v.OriginalCode.Valid() {
+			return invalid("original invoice code % X is not 10 digits", v.OriginalCode[:])
+		}
+	}
 	if len(v.Lines) > fiscal.MaxInvoiceLines {
 		return invalid("%d lines, at most %d", len(v.Lines), fiscal.MaxInvoiceLines)
 	}

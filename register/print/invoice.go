@@ -37,20 +37,23 @@ type Line struct {
 // Invoice is what a printed roll invoice shows. The register fills it from its
 // fiscal memory; nothing here is computed except the capitals.
 type Invoice struct {
-	Title      string // e.g. "广东省通用机打发票"; empty prints "税控发票"
-	Code       fiscal.InvoiceCode
-	Number     uint32
-	Machine    fiscal.MachineNumber
-	Time       time.Time // issuing date and time; printed in China Standard Time
-	Type       fiscal.InvoiceType
-	Original   uint32 // for a return: the invoice it reverses
-	Payee      string // 收款单位
-	PayeeTaxID string // 纳税人识别号
-	Payer      string // 付款单位
-	Lines      []Line
-	Total      fiscal.Amount
-	Drawer     string // 开票人 / 收款员
-	FiscalCode fiscal.FiscalCode
+	Title    string // e.g. "广东省通用机打发票"; empty prints "税控发票"
+	Code     fiscal.InvoiceCode
+	Number   uint32
+	Machine  fiscal.MachineNumber
+	Time     time.Time // issuing date and time; printed in China Standard Time
+	Type     fiscal.InvoiceType
+	Original uint32 // for a return: the invoice it reverses
+	// OriginalCode is, for a return of an invoice of another roll, the
+	// original's 发票代码 (printed as 原发票代码); zero means Code.
+	OriginalCode fiscal.InvoiceCode
+	Payee        string // 收款单位
+	PayeeTaxID   string // 纳税人识别号
+	Payer        string // 付款单位
+	Lines        []Line
+	Total        fiscal.Amount
+	Drawer       string // 开票人 / 收款员
+	FiscalCode   fiscal.FiscalCode
 }
 
 // ErrInvoice is returned by RenderInvoice for an invoice that cannot be printed
@@ -109,6 +112,9 @@ func RenderInvoice(inv Invoice, cols int) (*Doc, error) {
 		d.Field("付款单位：", inv.Payer)
 	}
 	if inv.Type == fiscal.InvoiceReturn {
+		if oc := inv.OriginalCode; oc != (fiscal.InvoiceCode{}) && oc != inv.Code {
+			d.Field("原发票代码：", oc.String())
+		}
 		d.Field("原发票号码：", fmt.Sprintf("%08d", inv.Original))
 	}
 	d.Rule('-')

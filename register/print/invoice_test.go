@@ -111,6 +111,16 @@ func TestRenderInvoice76AndKinds(t *testing.T) {
 			t.Errorf("return invoice lacks %q:\n%s", s, p)
 		}
 	}
+	if strings.Contains(p, "原发票代码") {
+		t.Errorf("a return of the same roll prints the original's code:\n%s", p)
+	}
+	ret.OriginalCode = fiscal.InvoiceCode([]byte("1440099999"))
+	if d, err = RenderInvoice(ret, Columns57mm); err != nil {
+		t.Fatal(err)
+	}
+	if p := d.Preview(); !strings.Contains(p, "原发票代码：1440099999") {
+		t.Errorf("return of another roll lacks the original's code:\n%s", p)
+	}
 
 	void := inv
 	void.Type, void.Lines, void.Total = fiscal.InvoiceVoid, nil, 0
