@@ -6,6 +6,8 @@ import (
 	"io"
 	"reflect"
 	"testing"
+
+	"github.com/fiscalkit/gb18240/fiscal"
 )
 
 // smallSegment returns the single segment of a small memory holding every
@@ -77,6 +79,8 @@ func FuzzDecodeRecord(f *testing.F) {
 	for _, b := range goldenRecords(f) {
 		f.Add(uint8(b.recs[0].kind), b.recs[0].payload)
 	}
+	ret, _ := testInvoice(2, day(1), fiscal.InvoiceReturn, 300).MarshalBinary() // with OriginalCode
+	f.Add(uint8(KindInvoice), ret)
 	f.Add(uint8(0), []byte{})
 	f.Add(uint8(200), []byte{1, 2, 3})
 	f.Fuzz(func(t *testing.T, kind uint8, payload []byte) {

@@ -265,6 +265,8 @@ func TestInvoiceBinary(t *testing.T) {
 // accepts re-encodes to the same bytes' meaning.
 func FuzzInvoiceBinary(f *testing.F) {
 	f.Add(goldenRecords(f)["invoice"].recs[0].payload)
+	ret, _ := testInvoice(2, day(1), fiscal.InvoiceReturn, 300).MarshalBinary() // with OriginalCode
+	f.Add(ret)
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, p []byte) {
 		var v Invoice
