@@ -174,6 +174,11 @@ func TestParseDataset(t *testing.T) {
 		{`{"units": [{"id": "P1", "authorised": 2020}], "customers": []}`, "units[0].authorised"},
 		{`{"units": [{"id": "P1"}], "customers": [], "calls": [{"unit": "P1", "at": "yesterday", "answered": true}]}`, "calls[0].at"},
 		{`{"units": [{"id": "P1"}, {"id": "P1"}], "customers": []}`, "units[1].id"},
+		{`{"units": [{"id": ""}], "customers": []}`, "units[0].id"},
+		{`{"units": [{"id": "P1"}], "customers": [{"id": "c", "unit": "P1", "zone": "urban"}, {"id": "c", "unit": "P1", "zone": "urban"}]}`, "customers[1].id"},
+		{`{"units": [{"id": "P1"}], "customers": [{"id": "c", "unit": "P1", "zone": "urban"}], "machines": [{"serial": "", "customer": "c", "paid": "2026-01-01T00:00:00+08:00"}]}`, "machines[0].serial"},
+		{`{"units": [{"id": "P1"}], "customers": [], "technicians": [{"id": "t", "unit": "P1"}, {"id": "t", "unit": "P1"}]}`, "technicians[1].id"},
+		{`{"units": [{"id": "P1"}], "customers": [{"id": "c", "unit": "P1", "zone": "urban"}], "tickets": [{"id": "", "unit": "P1", "customer": "c", "events": [{"kind": "opened", "at": "2026-11-02T10:00:00+08:00"}]}]}`, "tickets[0].id"},
 	}
 	for _, tc := range cases {
 		_, err := ParseDataset([]byte(tc.in))

@@ -202,15 +202,19 @@ func (d *Dataset) Validate() error {
 		}
 	}
 	idx := func(name string, i int) string { return name + "[" + strconv.Itoa(i) + "]" }
+	// unique checks that id is set and not listed before in seen, and adds it.
+	unique := func(seen map[string]bool, field, id string) {
+		switch {
+		case id == "":
+			bad(field, "must not be empty")
+		case seen[id]:
+			bad(field, fmt.Sprintf("%q listed twice", id))
+		}
+		seen[id] = true
+	}
 	units := make(map[string]bool)
 	for i, u := range d.Units {
-		switch {
-		case u.ID == "":
-			bad(idx("units", i)+".id", "must not be empty")
-		case units[u.ID]:
-			bad(idx("units", i)+".id", fmt.Sprintf("%q listed twice", u.ID))
-		}
-		units[u.ID] = true
+		unique(units, idx("units", i)+".id", u.ID)
 	}
 	for i, u := range d.Units {
 		if u.Parent != "" && !units[u.Parent] {
@@ -225,13 +229,7 @@ func (d *Dataset) Validate() error {
 	customers := make(map[string]bool)
 	for i, c := range d.Customers {
 		f := idx("customers", i)
-		switch {
-		case c.ID == "":
-			bad(f+".id", "must not be empty")
-		case customers[c.ID]:
-			bad(f+".id", fmt.Sprintf("%q listed twice", c.ID))
-		}
-		customers[c.ID] = true
+		unique(customers, f+".id", c.ID)
 		unit(f+".unit", c.Unit)
 		if !c.Zone.valid() {
 			bad(f+".zone", fmt.Sprintf("unknown zone %q", c.Zone))
@@ -245,13 +243,7 @@ func (d *Dataset) Validate() error {
 	machines := make(map[string]bool)
 	for i, m := range d.Machines {
 		f := idx("machines", i)
-		switch {
-		case m.Serial == "":
-			bad(f+".serial", "must not be empty")
-		case machines[m.Serial]:
-			bad(f+".serial", fmt.Sprintf("%q listed twice", m.Serial))
-		}
-		machines[m.Serial] = true
+		unique(machines, f+".serial", m.Serial)
 		customer(f+".customer", m.Customer)
 		if m.Paid.IsZero() {
 			bad(f+".paid", "must be set")
@@ -260,13 +252,7 @@ func (d *Dataset) Validate() error {
 	techs := make(map[string]bool)
 	for i, t := range d.Technicians {
 		f := idx("technicians", i)
-		switch {
-		case t.ID == "":
-			bad(f+".id", "must not be empty")
-		case techs[t.ID]:
-			bad(f+".id", fmt.Sprintf("%q listed twice", t.ID))
-		}
-		techs[t.ID] = true
+		unique(techs, f+".id", t.ID)
 		unit(f+".unit", t.Unit)
 		for j, c := range t.Certificates {
 			if c.Expires.Before(c.Issued) {
@@ -278,13 +264,7 @@ func (d *Dataset) Validate() error {
 	tickets := make(map[string]bool)
 	for i, t := range d.Tickets {
 		f := idx("tickets", i)
-		switch {
-		case t.ID == "":
-			bad(f+".id", "must not be empty")
-		case tickets[t.ID]:
-			bad(f+".id", fmt.Sprintf("%q listed twice", t.ID))
-		}
-		tickets[t.ID] = true
+		unique(tickets, f+".id", t.ID)
 		unit(f+".unit", t.Unit)
 		customer(f+".customer", t.Customer)
 		if t.Machine != "" && !machines[t.Machine] {
@@ -329,13 +309,7 @@ func (d *Dataset) Validate() error {
 	contacts := make(map[string]bool)
 	for i, c := range d.Contacts {
 		f := idx("contacts", i)
-		switch {
-		case c.ID == "":
-			bad(f+".id", "must not be empty")
-		case contacts[c.ID]:
-			bad(f+".id", fmt.Sprintf("%q listed twice", c.ID))
-		}
-		contacts[c.ID] = true
+		unique(contacts, f+".id", c.ID)
 		unit(f+".unit", c.Unit)
 		if c.Customer != "" {
 			customer(f+".customer", c.Customer)
