@@ -74,7 +74,6 @@ type Device struct {
 	roll      fiscal.Roll
 	hasRoll   bool
 	next      uint32 // next invoice number in roll, 0 = used up
-	queue     []fiscal.SignedRoll
 	queueID   uint64 // open legacy "roll_queue" intent, migrated by Open (0 = none)
 	nextID    uint64
 	lastDaily fiscal.Date
@@ -177,7 +176,7 @@ func (d *Device) load(ctx context.Context) error {
 		}
 	}
 	d.clockAdj = clockOffset(m.SecurityEvents())
-	d.queue, d.queueID, d.nextID = waitingRolls(m), 0, 1
+	d.queueID, d.nextID = 0, 1
 	for _, in := range m.OpenIntents() {
 		if in.ID >= d.nextID {
 			d.nextID = in.ID + 1
@@ -495,7 +494,7 @@ func (d *Device) Status() Status {
 	today := fiscal.DateOf(d.now())
 	s := Status{
 		Machine: d.machine.Number, HasFactory: d.hasMachine, Initialised: d.hasApp, Today: today,
-		Waiting: len(d.queue), LastDaily: d.lastDaily, PeriodStart: d.period,
+		Waiting: len(d.mem.WaitingRolls()), LastDaily: d.lastDaily, PeriodStart: d.period,
 		PeriodNormal: d.perNormal, PeriodReturn: d.perReturn,
 		PINOutOfStep: d.pinBad != nil, RecoveryPending: d.pending, Issued: d.mem.InvoiceCount(),
 	}

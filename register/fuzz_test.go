@@ -31,3 +31,15 @@ func FuzzCardFiles(f *testing.F) {
 		}
 	})
 }
+
+// encodeQueue writes a legacy "roll_queue" payload (older registers did).
+func encodeQueue(q []fiscal.SignedRoll) ([]byte, error) {
+	var b []byte
+	for _, r := range q {
+		var err error
+		if b, err = r.AppendBinary(b); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}

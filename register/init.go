@@ -139,7 +139,6 @@ func (d *Device) registerCards(ctx context.Context, op string, today fiscal.Date
 		return memErr(op, err)
 	}
 	if owner {
-		d.queue = nil
 		d.hasRoll, d.next = false, 0
 	}
 	return d.registerExchange(ctx, op, id, today, ef02, items, uc, owner)

@@ -73,9 +73,10 @@ func (d *Device) ChangeOwner(ctx context.Context, req ChangeOwnerRequest) error 
 	}
 	text := fmt.Sprintf("change of owner: taxpayer %s (%s) stops", d.app.TaxpayerName, d.app.TaxID)
 	now := d.now()
-	for _, q := range d.queue {
+	for _, w := range d.mem.WaitingRolls() {
+		q := w.Roll.Roll
 		text += fmt.Sprintf("; waiting roll %v %d-%d dropped", q.Code, q.Start, q.End)
-		b.TakeRoll(memory.RollTaken{Roll: q.Roll, Time: now, Reason: memory.RollDropped})
+		b.TakeRoll(memory.RollTaken{Roll: q, Time: now, Reason: memory.RollDropped})
 	}
 	if d.hasRoll && d.next != 0 {
 		text += fmt.Sprintf("; %d invoices of roll %v left unused", d.roll.End-d.next+1, d.roll.Code)
@@ -132,7 +133,7 @@ func (d *Device) resumeOwner(ctx context.Context, op string, req ChangeOwnerRequ
 		restore()
 		return err
 	}
-	d.queue, d.hasRoll, d.next = nil, false, 0
+	d.hasRoll, d.next = false, 0
 	switch {
 	case phase == phaseOwnerDone:
 		if err := d.finishInit(ctx, op, in.ID, today, ef02, items, uc, true); err != nil {

@@ -128,7 +128,7 @@ func (d *Device) recoverOne(ctx context.Context, in memory.Intent) error {
 		}
 		r := p.Roll
 		if p.Pending && !d.knownRoll(r.Roll) {
-			if len(d.queue) >= MaxWaitingRolls {
+			if len(d.mem.WaitingRolls()) >= MaxWaitingRolls {
 				return newErr(op, ErrRollStoreFull, nil, "")
 			}
 			if err := d.queueRoll(ctx, in.ID, r); err != nil {

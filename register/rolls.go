@@ -26,17 +26,7 @@ const (
 	opQueue = "roll_queue"
 )
 
-func encodeQueue(q []fiscal.SignedRoll) ([]byte, error) {
-	var b []byte
-	for _, r := range q {
-		var err error
-		if b, err = r.AppendBinary(b); err != nil {
-			return nil, err
-		}
-	}
-	return b, nil
-}
-
+// decodeQueue reads the legacy "roll_queue" payload: n × 22-byte signed rolls.
 func decodeQueue(p []byte) ([]fiscal.SignedRoll, error) {
 	if len(p)%fiscal.SignedRollLen != 0 {
 		return nil, fmt.Errorf("roll queue of %d bytes is not a multiple of %d", len(p), fiscal.SignedRollLen)
@@ -50,16 +40,6 @@ func decodeQueue(p []byte) ([]fiscal.SignedRoll, error) {
 		q = append(q, r)
 	}
 	return q, nil
-}
-
-// waitingRolls returns fiscal memory's waiting list.
-func waitingRolls(m *memory.Memory) []fiscal.SignedRoll {
-	ws := m.WaitingRolls()
-	q := make([]fiscal.SignedRoll, len(ws))
-	for i, w := range ws {
-		q[i] = w.Roll
-	}
-	return q
 }
 
 // migrateQueue moves the waiting rolls of a legacy "roll_queue" intent
@@ -88,7 +68,6 @@ func (d *Device) migrateQueue(ctx context.Context) error {
 		return memErr("open", err)
 	}
 	d.queueID = 0
-	d.queue = waitingRolls(d.mem)
 	return nil
 }
 
@@ -104,8 +83,8 @@ func (d *Device) distributed(r fiscal.Roll) bool {
 
 // knownRoll reports whether r is waiting or was loaded already.
 func (d *Device) knownRoll(r fiscal.Roll) bool {
-	for _, q := range d.queue {
-		if q.Roll == r {
+	for _, w := range d.mem.WaitingRolls() {
+		if w.Roll.Roll == r {
 			return true
 		}
 	}
@@ -149,8 +128,8 @@ func (d *Device) Distribute(ctx context.Context) (fiscal.Roll, error) {
 	if _, err := d.ready(ctx, op); err != nil {
 		return fiscal.Roll{}, err
 	}
-	if len(d.queue) >= MaxWaitingRolls {
-		return fiscal.Roll{}, newErr(op, ErrRollStoreFull, nil, "%d rolls waiting", len(d.queue))
+	if n := len(d.mem.WaitingRolls()); n >= MaxWaitingRolls {
+		return fiscal.Roll{}, newErr(op, ErrRollStoreFull, nil, "%d rolls waiting", n)
 	}
 	if err := d.mem.CheckCapacity(memory.KindRollDistributed, 1); err != nil {
 		return fiscal.Roll{}, memErr(op, err)
@@ -189,7 +168,6 @@ func (d *Device) queueRoll(ctx context.Context, id uint64, r fiscal.SignedRoll) 
 	if err := d.mem.Commit(ctx, b); err != nil {
 		return memErr("distribute", err)
 	}
-	d.queue = waitingRolls(d.mem)
 	return nil
 }
 
@@ -197,9 +175,10 @@ func (d *Device) queueRoll(ctx context.Context, id uint64, r fiscal.SignedRoll) 
 func (d *Device) Waiting() []fiscal.Roll {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	out := make([]fiscal.Roll, len(d.queue))
-	for i, q := range d.queue {
-		out[i] = q.Roll
+	ws := d.mem.WaitingRolls()
+	out := make([]fiscal.Roll, len(ws))
+	for i, w := range ws {
+		out[i] = w.Roll.Roll
 	}
 	return out
 }
@@ -218,13 +197,14 @@ func (d *Device) LoadRoll(ctx context.Context) (fiscal.Roll, error) {
 	if d.hasRoll && d.next != 0 {
 		return fiscal.Roll{}, newErr(op, ErrRollNotUsedUp, nil, "%d invoices left", d.roll.End-d.next+1)
 	}
-	if len(d.queue) == 0 {
+	ws := d.mem.WaitingRolls()
+	if len(ws) == 0 {
 		return fiscal.Roll{}, newErr(op, ErrNoInvoices, nil, "no distributed roll waits")
 	}
 	if err := d.mem.CheckCapacity(memory.KindRollLoad, 1); err != nil {
 		return fiscal.Roll{}, memErr(op, err)
 	}
-	r := d.queue[0]
+	r := ws[0].Roll
 	if err := d.loadRoll(ctx, op, r); err != nil {
 		return fiscal.Roll{}, err
 	}
@@ -262,8 +242,8 @@ func (d *Device) loadRoll(ctx context.Context, op string, r fiscal.SignedRoll) e
 func (d *Device) commitLoad(ctx context.Context, op string, id uint64, r fiscal.SignedRoll) error {
 	now := d.now()
 	b := new(memory.Batch).AddRollLoad(memory.RollLoad{Roll: r.Roll, Loaded: now}).EndIntent(id)
-	for _, w := range d.queue {
-		if w.Roll == r.Roll {
+	for _, w := range d.mem.WaitingRolls() {
+		if w.Roll.Roll == r.Roll {
 			b.TakeRoll(memory.RollTaken{Roll: r.Roll, Time: now, Reason: memory.RollLoaded})
 			break
 		}
@@ -271,9 +251,8 @@ func (d *Device) commitLoad(ctx context.Context, op string, id uint64, r fiscal.
 	if err := d.mem.Commit(ctx, b); err != nil {
 		return memErr(op, err)
 	}
-	d.queue = waitingRolls(d.mem)
 	d.roll, d.hasRoll, d.next = r.Roll, true, r.Roll.Start
-	if t := fiscal.DateOf(d.now()); t.After(d.lastDate) {
+	if t := fiscal.DateOf(now); t.After(d.lastDate) {
 		d.lastDate = t
 	}
 	return nil
