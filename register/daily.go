@@ -125,20 +125,34 @@ func addToDaily(r *fiscal.DailyRecord, v Invoice) error {
 		return nil
 	}
 	for i, x := range v.Indexes {
-		if x == 0 || (v.Amounts[i] == 0 && r.Indexes.Slot(x) < 0) {
-			continue
+		n, ret := v.Amounts[i], fiscal.Amount(0)
+		if v.Detail.Type == fiscal.InvoiceReturn {
+			n, ret = 0, n
 		}
-		slot := r.Indexes.SlotFor(x)
-		if slot < 0 {
+		if !addByIndex(&r.Indexes, &r.Normal, &r.Return, x, n, ret) {
 			return newErr("daily close", ErrBadRequest, nil, "%v: more than %d tax indexes used in one day", r.Date, fiscal.MaxTaxItems)
-		}
-		if v.Detail.Type == fiscal.InvoiceNormal {
-			r.Normal[slot] += v.Amounts[i]
-		} else {
-			r.Return[slot] += v.Amounts[i]
 		}
 	}
 	return nil
+}
+
+// addByIndex adds the amounts n (normal) and ret (return) of tax index x to
+// a record's per-index amounts. Records start with the machine's current
+// indexes; an index the controls no longer list (a control update during
+// the day or the period) takes a free slot when it carries an amount, so the
+// record holds exactly what the fiscal card accumulated. It reports false
+// when all fiscal.MaxTaxItems slots hold other indexes.
+func addByIndex(idx *fiscal.TaxIndexes, normal, returns *fiscal.TaxAmounts, x fiscal.TaxIndex, n, ret fiscal.Amount) bool {
+	if x == 0 || (n == 0 && ret == 0 && idx.Slot(x) < 0) {
+		return true
+	}
+	slot := idx.SlotFor(x)
+	if slot < 0 {
+		return false
+	}
+	normal[slot] += n
+	returns[slot] += ret
+	return true
 }
 
 // DailyReport recomputes day's summary from the stored invoices and puts it

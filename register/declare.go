@@ -128,16 +128,9 @@ func (d *Device) declare(ctx context.Context, op string, today fiscal.Date, req 
 		decl.ReturnCount += r.ReturnCount
 		decl.VoidCount += r.VoidCount
 		for i, x := range r.Indexes {
-			if x == 0 || (r.Normal[i] == 0 && r.Return[i] == 0 && decl.Indexes.Slot(x) < 0) {
-				continue
-			}
-			// An index the controls no longer list still carries its amounts.
-			slot := decl.Indexes.SlotFor(x)
-			if slot < 0 {
+			if !addByIndex(&decl.Indexes, &decl.Normal, &decl.Return, x, r.Normal[i], r.Return[i]) {
 				return Declaration{}, newErr(op, ErrBadRequest, nil, "more than %d tax indexes used in the period", fiscal.MaxTaxItems)
 			}
-			decl.Normal[slot] += r.Normal[i]
-			decl.Return[slot] += r.Return[i]
 		}
 	}
 	data, err := decl.MarshalBinary()
