@@ -32,6 +32,7 @@ var vpcdReaders [3]string
 // TestMain finds the readers, and stops with a clear message when the
 // real stack is not up or a reader is missing: these tests never skip.
 func TestMain(m *testing.M) {
+	start := time.Now()
 	readers, err := locateReaders()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "FAIL: the PC/SC real stack is not up: %v\n"+
@@ -44,7 +45,7 @@ func TestMain(m *testing.M) {
 	for n, addr := range vpcdAddrs {
 		vpcdReaders[n] = readers[addr]
 	}
-	fmt.Fprintf(os.Stderr, "vpcd readers: %q (fed on %q)\n", vpcdReaders, vpcdAddrs)
+	fmt.Fprintf(os.Stderr, "vpcd readers: %q (fed on %q), found in %v\n", vpcdReaders, vpcdAddrs, time.Since(start).Round(time.Millisecond))
 	os.Exit(m.Run())
 }
 
