@@ -164,6 +164,15 @@ func repair(ctx context.Context, fsys memory.FS, opts *memory.Options, stdout, s
 
 func yuan(a fiscal.Amount) string { return a.String() }
 
+// addTotals adds the counts and amounts of t to dst (not the per-index ones).
+func addTotals(dst *memory.Totals, t memory.Totals) {
+	dst.NormalCount += t.NormalCount
+	dst.ReturnCount += t.ReturnCount
+	dst.VoidCount += t.VoidCount
+	dst.Normal += t.Normal
+	dst.Return += t.Return
+}
+
 func report(ctx context.Context, fsys memory.FS, opts *memory.Options, stdout, stderr io.Writer) int {
 	m, err := memory.Open(ctx, fsys, opts)
 	if err != nil {
@@ -183,30 +192,34 @@ func report(ctx context.Context, fsys memory.FS, opts *memory.Options, stdout, s
 		fmt.Fprintf(stderr, "fmtool: report: %v\n", err)
 		return exitFailed
 	}
-	signed := map[fiscal.Date]memory.Daily{}
+	// A change of owner during a day leaves one signed record per owner for
+	// that day: they add up.
+	signed := map[fiscal.Date]*memory.Totals{}
 	for _, d := range m.Dailies(fiscal.Date{}, fiscal.Date{}) {
-		signed[d.Record.Date] = d
+		r := d.Record
+		s := signed[r.Date]
+		if s == nil {
+			s = &memory.Totals{From: r.Date, To: r.Date}
+			signed[r.Date] = s
+		}
+		addTotals(s, memory.Totals{NormalCount: r.NormalCount, ReturnCount: r.ReturnCount, VoidCount: r.VoidCount,
+			Normal: r.Normal.Sum(), Return: r.Return.Sum()})
 	}
 	fmt.Fprintln(w, "\nDaily totals (recomputed from invoices; 'signed' compares with the stored daily record)")
 	fmt.Fprintf(w, "%-10s %7s %14s %7s %14s %5s  %s\n", "date", "normal", "amount", "return", "amount", "void", "signed")
 	var all memory.Totals
 	for _, t := range days {
 		mark := "-"
-		if d, ok := signed[t.From]; ok {
-			r := d.Record
+		if r, ok := signed[t.From]; ok {
 			if r.NormalCount == t.NormalCount && r.ReturnCount == t.ReturnCount && r.VoidCount == t.VoidCount &&
-				r.Normal.Sum() == t.Normal && r.Return.Sum() == t.Return {
+				r.Normal == t.Normal && r.Return == t.Return {
 				mark = "matches"
 			} else {
 				mark = "DIFFERS"
 			}
 		}
 		fmt.Fprintf(w, "%-10v %7d %14s %7d %14s %5d  %s\n", t.From, t.NormalCount, yuan(t.Normal), t.ReturnCount, yuan(t.Return), t.VoidCount, mark)
-		all.NormalCount += t.NormalCount
-		all.ReturnCount += t.ReturnCount
-		all.VoidCount += t.VoidCount
-		all.Normal += t.Normal
-		all.Return += t.Return
+		addTotals(&all, t)
 	}
 	fmt.Fprintf(w, "%-10s %7d %14s %7d %14s %5d\n", "all", all.NormalCount, yuan(all.Normal), all.ReturnCount, yuan(all.Return), all.VoidCount)
 

@@ -152,3 +152,47 @@ func TestRollsAndControls(t *testing.T) {
 		t.Errorf("report: %d\n%s", code2, out)
 	}
 }
+
+// TestReportChangeOfOwner: after a change of owner during a day, that day has
+// one signed daily record per owner; the report adds them up and compares the
+// sum with the day's invoices.
+func TestReportChangeOfOwner(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	m, err := memory.OpenDir(ctx, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _ := fiscal.ParseInvoiceCode("1440012345")
+	d0 := fiscal.MustDate(2026, 3, 1)
+	app := func(name string) memory.Application {
+		return memory.Application{TaxpayerName: name, TaxID: "914403001234", InitDate: d0, AppStart: d0, AppValid: d0.AddDays(3000),
+			Control: fiscal.ControlData{Deadline: d0.AddDays(60), SingleLimit: 1000000, TotalLimit: 100000000, ReturnLimit: 1000000, Indexes: fiscal.TaxIndexes{1}}}
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	sale := func(n uint32) {
+		must(m.AddInvoice(ctx, memory.Invoice{Detail: fiscal.InvoiceDetail{Date: d0, Type: fiscal.InvoiceNormal, Number: n, Total: 1000},
+			Code: code, Indexes: fiscal.TaxIndexes{1}, Amounts: fiscal.TaxAmounts{1000}}))
+	}
+	daily := func(n int) {
+		must(m.AddDaily(ctx, memory.Daily{Record: fiscal.DailyRecord{Date: d0, NormalCount: n, Indexes: fiscal.TaxIndexes{1}, Normal: fiscal.TaxAmounts{fiscal.Amount(1000 * n)}}}))
+	}
+	must(m.Initialise(ctx, app("A")))
+	sale(1)
+	sale(2)
+	sale(3)
+	daily(3)
+	must(m.ChangeOwner(ctx, app("B")))
+	sale(4)
+	daily(1)
+	m.Close()
+	code2, out, _ := runTool("report", dir)
+	if code2 != 0 || !strings.Contains(out, "2026-03-01       4          40.00") || !strings.Contains(out, "matches") || strings.Contains(out, "DIFFERS") {
+		t.Errorf("report: %d\n%s", code2, out)
+	}
+}
