@@ -223,11 +223,16 @@ func report(ctx context.Context, fsys memory.FS, opts *memory.Options, stdout, s
 	}
 	fmt.Fprintf(w, "%-10s %7d %14s %7d %14s %5d\n", "all", all.NormalCount, yuan(all.Normal), all.ReturnCount, yuan(all.Return), all.VoidCount)
 
-	decls := m.Declarations(fiscal.Date{}, fiscal.Date{})
-	if len(decls) > 0 {
+	if len(m.Declarations(fiscal.Date{}, fiscal.Date{})) > 0 {
 		fmt.Fprintln(w, "\nDeclaration periods (declared vs recomputed)")
-		for _, d := range decls {
-			t, err := m.Totals(ctx, d.Data.Start, d.Data.End)
+	}
+	// Each owner declares its own invoices: after a change of owner during a
+	// day, the new owner's first period starts on that day without the old
+	// owner's invoices of it.
+	for app := 0; app <= m.CurrentApplication(); app++ {
+		for _, d := range m.DeclarationsOf(app, fiscal.Date{}, fiscal.Date{}) {
+			var t memory.Totals
+			err := m.EachInvoiceOf(ctx, app, d.Data.Start, d.Data.End, func(v memory.Invoice) error { t.Add(v); return nil })
 			if err != nil {
 				fmt.Fprintf(stderr, "fmtool: report: %v\n", err)
 				return exitFailed

@@ -187,12 +187,26 @@ func TestReportChangeOfOwner(t *testing.T) {
 	sale(2)
 	sale(3)
 	daily(3)
+	declare := func(n int) {
+		must(m.AddDeclaration(ctx, memory.Declaration{Date: d0, Data: fiscal.Declaration{Start: d0, End: d0, NormalCount: int64(n),
+			Indexes: fiscal.TaxIndexes{1}, Normal: fiscal.TaxAmounts{fiscal.Amount(1000 * n)}}}))
+	}
+	declare(3) // the old owner's stop declaration
 	must(m.ChangeOwner(ctx, app("B")))
 	sale(4)
 	daily(1)
+	declare(1)
 	m.Close()
 	code2, out, _ := runTool("report", dir)
 	if code2 != 0 || !strings.Contains(out, "2026-03-01       4          40.00") || !strings.Contains(out, "matches") || strings.Contains(out, "DIFFERS") {
 		t.Errorf("report: %d\n%s", code2, out)
+	}
+	for _, want := range []string{
+		"2026-03-01..2026-03-01 declared 2026-03-01: normal 3 / 30.00, return 0 / 0.00; recomputed normal 3 / 30.00, return 0 / 0.00",
+		"2026-03-01..2026-03-01 declared 2026-03-01: normal 1 / 10.00, return 0 / 0.00; recomputed normal 1 / 10.00, return 0 / 0.00",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
 	}
 }
