@@ -172,3 +172,31 @@ func BenchmarkDailyClose(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPeriodReport measures a period report over 30 closed days of 100
+// invoices each (3 000 invoices), recomputed from fiscal memory and
+// cross-checked against the 30 signed daily records.
+func BenchmarkPeriodReport(b *testing.B) {
+	r := benchRig(b, memory.NewMemFS(), true)
+	ctx := context.Background()
+	from := fiscal.DateOf(r.clock.Now())
+	const days, perDay = 30, 100
+	for d := 0; d < days; d++ {
+		for i := 0; i < perDay; i++ {
+			if _, err := r.dev.Issue(ctx, sale(fiscal.Amount(100+i))); err != nil {
+				b.Fatal(err)
+			}
+		}
+		r.clock.AddDays(1)
+	}
+	to := from.AddDays(days - 1)
+	r.must(r.dev.CloseDay(ctx, to))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rep, err := r.dev.PeriodReport(ctx, from, to)
+		if err != nil || rep.Mismatch || rep.ClosedDays != days || rep.Computed.NormalCount != days*perDay {
+			b.Fatalf("%v %+v", err, rep)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(days*perDay)*1000, "ns/invoice")
+}
