@@ -156,7 +156,9 @@ func addByIndex(idx *fiscal.TaxIndexes, normal, returns *fiscal.TaxAmounts, x fi
 }
 
 // DailyReport recomputes day's summary from the stored invoices and puts it
-// beside the signed daily record of that day, flagging any difference.
+// beside the signed daily record of that day, flagging any difference. A
+// closed day is recomputed on the tax indexes its signed record lists (the
+// controls in force when it was closed); an open day on the current ones.
 func (d *Device) DailyReport(ctx context.Context, day fiscal.Date) (DailyReport, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
