@@ -79,18 +79,6 @@ func (st *state) file(n byte) *file {
 	return st.Files[fmt.Sprintf("EF%02X", n)]
 }
 
-func (st *state) clone() *state {
-	b, err := json.Marshal(st)
-	if err != nil {
-		panic("emulator: state does not marshal: " + err.Error()) // unreachable: plain data
-	}
-	var out state
-	if err := json.Unmarshal(b, &out); err != nil {
-		panic("emulator: state does not unmarshal: " + err.Error())
-	}
-	return &out
-}
-
 // validate checks a decoded state for the invariants the card code relies on.
 func (st *state) validate() error {
 	if !st.Kind.valid() {

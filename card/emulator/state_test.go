@@ -3,6 +3,7 @@ package emulator
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -461,4 +462,17 @@ func TestSaveFileRealFailures(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(target, "keep")); err != nil || string(b) != "keep" {
 		t.Fatalf("a failed save touched the directory it could not replace: %q %v", b, err)
 	}
+}
+
+// clone returns a deep copy of st (through its JSON form).
+func (st *state) clone() *state {
+	b, err := json.Marshal(st)
+	if err != nil {
+		panic("emulator: state does not marshal: " + err.Error())
+	}
+	var out state
+	if err := json.Unmarshal(b, &out); err != nil {
+		panic("emulator: state does not unmarshal: " + err.Error())
+	}
+	return &out
 }
