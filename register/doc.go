@@ -100,7 +100,9 @@
 // the card command that changes state, and Open completes or rolls it
 // forward from the cards' own state: for an invoice, fiscal EF03 holds the
 // number and 税控码 of the last invoice the card coded (stored if it is the
-// intent's, else the number stays unused); for a roll load, fiscal EF05
+// intent's, else the number stays unused; a 税控码 already stored is an
+// earlier invoice's, since a roll of another invoice code may reuse its
+// number); for a roll load, fiscal EF05
 // (recorded, or loaded again); for a distribution, user EF07; an
 // interrupted daily close is run again (a day is signed at most once into
 // memory, which refuses a second record for a date). The distributed rolls

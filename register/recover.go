@@ -26,8 +26,10 @@ func (d *Device) recoverable() []memory.Intent {
 // first, using the cards' own state:
 //
 //   - issue: fiscal EF03 holds the number and 税控码 of the last invoice the
-//     card coded; if it is the intent's invoice, the invoice is stored with
-//     that code, otherwise the number was not used and the intent ends;
+//     card coded; if it is the intent's invoice (its number, not stored yet,
+//     and a 税控码 that is not the last stored invoice's), the invoice is
+//     stored with that code, otherwise the number was not used and the
+//     intent ends;
 //   - load: fiscal EF05 holds the loaded roll; if it is the intent's the
 //     load is recorded, otherwise the load is done again;
 //   - distribute: user EF07 holds the last roll handed out; if it is
@@ -73,7 +75,20 @@ func (d *Device) recoverOne(ctx context.Context, in memory.Intent) error {
 		if err != nil {
 			return d.fiscalErr(op, err)
 		}
-		if ef03.PrevInvoice == v.Detail.Number && !d.stored(ctx, v.Code, v.Detail.Number) {
+		coded := ef03.PrevInvoice == v.Detail.Number && !d.stored(ctx, v.Code, v.Detail.Number)
+		if coded {
+			// EF03 knows numbers only, and a roll of another invoice code
+			// may start at the number the previous roll ended with: a
+			// 税控码 already stored is that earlier invoice's.
+			last, err := d.mem.LastInvoice(ctx)
+			switch {
+			case err == nil:
+				coded = last.Detail.FiscalCode != ef03.PrevFiscalCode
+			case !errors.Is(err, memory.ErrNotFound):
+				return memErr(op, err)
+			}
+		}
+		if coded {
 			v.Detail.FiscalCode = ef03.PrevFiscalCode
 			if err := d.commitInvoice(ctx, op, in.ID, v); err != nil {
 				return err

@@ -63,3 +63,39 @@ func TestReturnAcrossRollCodes(t *testing.T) {
 }
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+// TestRecoverIssueAcrossRollCodes: a roll of another invoice code may start at
+// the number the previous roll ended with. When an issue is cut before the
+// card coded it, fiscal EF03 still names the previous roll's last invoice by
+// that same number: recovery must not store the new invoice with the old
+// invoice's 税控码.
+func TestRecoverIssueAcrossRollCodes(t *testing.T) {
+	codeA, codeB := fiscal.InvoiceCode([]byte("1440000000")), fiscal.InvoiceCode([]byte("1440000001"))
+	r := newRig(t, func(o *emulator.IssueOptions) {
+		o.Rolls = []emulator.PurchasedRoll{{Code: codeA, Start: 1, End: 2, Rolls: 1}, {Code: codeB, Start: 2, End: 10, Rolls: 1}}
+	})
+	r.setup()
+	ctx := context.Background()
+	r.issueN(2) // A/1, A/2
+	a2, err := r.dev.InvoiceByNumber(ctx, codeA, 2)
+	r.must(err)
+	_, err = r.dev.Distribute(ctx)
+	r.must(err)
+	_, err = r.dev.LoadRoll(ctx)
+	r.must(err)
+	// T=0: VERIFY_FISCAL_PIN, GET RESPONSE, then ISSUE_INVOICE: the card is
+	// pulled before it executes it.
+	r.cs.Fiscal.InjectFault(emulator.Fault{At: 3, Pull: true})
+	if _, err := r.dev.Issue(ctx, sale(500)); !errorsIs(err, register.ErrNoFiscalCard) {
+		t.Fatalf("issue with the card pulled: %v", err)
+	}
+	r.cs.Fiscal.Reset()
+	v, err := r.dev.Issue(ctx, sale(700)) // recovery first, then this invoice
+	r.must(err)
+	if v.Code != codeB || v.Detail.Number != 2 || v.Detail.Total != 700 {
+		t.Fatalf("after recovery the invoice is %v/%d of %v, want %v/2 of 7.00", v.Code, v.Detail.Number, v.Detail.Total, codeB)
+	}
+	if v.Detail.FiscalCode == a2.Detail.FiscalCode {
+		t.Fatal("the new invoice carries the previous roll's 税控码")
+	}
+}
