@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -74,7 +75,8 @@ type LocateOptions struct {
 // before every probe was seen, Locate returns a *LocateError for the first
 // address not found: it wraps ErrReaderNotFound when ctx just ran out, and
 // carries the last dial error of that address (a vpcd instance missing
-// shows as "connection refused").
+// shows as "connection refused"). Its probes are taken out then too, but
+// it does not wait until pcscd shows their readers empty.
 func Locate(ctx context.Context, addrs []string, atrs ReaderATRs, opts *LocateOptions) (map[string]string, error) {
 	var o LocateOptions
 	if opts != nil {
@@ -101,7 +103,11 @@ func Locate(ctx context.Context, addrs []string, atrs ReaderATRs, opts *LocateOp
 			mu.Lock()
 			switch ev.Kind {
 			case DialFailed:
-				dialErr[addr] = ev.Err
+				// A dial cut short by ctx's deadline says less than the
+				// error before it (connection refused, say).
+				if dialErr[addr] == nil || !errors.Is(ev.Err, os.ErrDeadlineExceeded) {
+					dialErr[addr] = ev.Err
+				}
 			case Connected:
 				dialErr[addr] = nil
 			}

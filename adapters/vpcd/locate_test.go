@@ -115,14 +115,23 @@ func TestLocateMapsAddressesToReaders(t *testing.T) {
 func TestLocateMissingInstance(t *testing.T) {
 	a := listen(t)
 	f := newFakePCSCD(t, map[string]net.Listener{"Virtual PCD 00 00": a})
-	gone := listen(t)
-	missing := gone.Addr().String()
-	gone.Close() // nothing listens there any more: connection refused
+	// Nothing listens on the second address: its dials are refused. (A
+	// dialer stands in for a closed port, which another connection of
+	// the machine could take meanwhile.)
+	const missing = "127.0.0.1:1"
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	var d net.Dialer
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if addr == missing {
+			return nil, refused
+		}
+		return d.DialContext(ctx, network, addr)
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	_, err := vpcd.Locate(ctx, []string{a.Addr().String(), missing}, f.list, &vpcd.LocateOptions{PollInterval: 10 * time.Millisecond,
-		Slot: &vpcd.Options{RetryInterval: 10 * time.Millisecond}})
+		Slot: &vpcd.Options{RetryInterval: 10 * time.Millisecond, Dial: dial}})
 	var le *vpcd.LocateError
 	if !errors.As(err, &le) || le.Addr != missing || !errors.Is(err, vpcd.ErrReaderNotFound) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Locate with an address nobody listens on: %v; want *LocateError for %s wrapping ErrReaderNotFound", err, missing)
@@ -131,6 +140,18 @@ func TestLocateMissingInstance(t *testing.T) {
 		t.Errorf("LocateError.Dial = %v, want connection refused", le.Dial)
 	}
 	t.Log(err)
+
+	// The probes are out: the reader that was found empties (Locate does
+	// not wait for that when it fails, its context being over).
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		m, _ := f.list(context.Background())
+		if len(m["Virtual PCD 00 00"]) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("probe left in the reader: % X", m["Virtual PCD 00 00"])
+		}
+	}
 }
 
 func TestLocateListError(t *testing.T) {
