@@ -37,14 +37,6 @@ type jsonTaxItem struct {
 	NameEN string          `json:"name_en"`
 }
 
-// invoiceTypeNames are the export's names of the invoice types; they are
-// part of the stable format.
-var invoiceTypeNames = map[fiscal.InvoiceType]string{
-	fiscal.InvoiceNormal: "normal",
-	fiscal.InvoiceReturn: "return",
-	fiscal.InvoiceVoid:   "void",
-}
-
 func amountPtr(a fiscal.Amount) *fiscal.Amount { return &a }
 
 func dateStr(d fiscal.Date) string {
@@ -109,7 +101,7 @@ func exportObject(seq uint64, r record) any {
 		d := v.Detail
 		o["code"] = v.Code.String()
 		o["number"] = d.Number
-		o["type"] = invoiceTypeNames[d.Type]
+		o["type"] = d.Type.String() // "normal", "return", "void": fiscal keeps these names for the export
 		o["date"] = dateStr(d.Date)
 		o["time"] = v.Time.String()
 		o["total"] = int64(d.Total)

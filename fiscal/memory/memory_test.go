@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -415,6 +416,7 @@ func TestExportJSONLines(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	kinds := map[string]int{}
 	var inv map[string]any
+	types := map[string]string{} // invoice type → its original_code
 	for _, l := range lines {
 		var o map[string]any
 		if err := json.Unmarshal([]byte(l), &o); err != nil {
@@ -424,6 +426,10 @@ func TestExportJSONLines(t *testing.T) {
 		kinds[k]++
 		if k == "invoice" && inv == nil {
 			inv = o
+		}
+		if k == "invoice" {
+			typ, _ := o["type"].(string)
+			types[typ], _ = o["original_code"].(string)
 		}
 		if k == "pin" && len(o) != 2 {
 			t.Errorf("pin line exports more than kind and seq: %s", l)
@@ -436,6 +442,9 @@ func TestExportJSONLines(t *testing.T) {
 	}
 	if kinds["invoice"] != 9 {
 		t.Errorf("%d invoice lines", kinds["invoice"])
+	}
+	if want := map[string]string{"normal": "", "return": "1440012345", "void": ""}; !maps.Equal(types, want) {
+		t.Errorf("invoice types and original codes %v, want %v", types, want)
 	}
 	want := map[string]any{"code": "1440012345", "number": 1.0, "type": "normal", "date": "2026-03-01", "total": 300.0,
 		"fiscal_code": "01179010630000000001", "payer": "客户", "drawer": "张三", "time": "10:00:00"}
