@@ -554,7 +554,11 @@ func (v Invoice) appendPayload(b []byte) ([]byte, error) {
 func decodeInvoice(p []byte) (Invoice, error) {
 	d := &pdec{b: p}
 	var v Invoice
-	d.rec("Detail", &v.Detail, fiscal.InvoiceDetailLen)
+	// A direct call: through the binaryUnmarshaler interface of d.rec the
+	// whole Invoice would escape to the heap on every decode.
+	if err := v.Detail.UnmarshalBinary(d.next(fiscal.InvoiceDetailLen)); err != nil {
+		d.fail("Detail", err)
+	}
 	copy(v.Code[:], d.next(fiscal.InvoiceCodeLen))
 	v.Time = Clock{d.u8(), d.u8(), d.u8()}
 	for i := range v.Indexes {
@@ -582,7 +586,7 @@ func decodeInvoice(p []byte) (Invoice, error) {
 	if v.Detail.Type == fiscal.InvoiceReturn && len(d.b) == fiscal.InvoiceCodeLen {
 		copy(v.OriginalCode[:], d.next(fiscal.InvoiceCodeLen))
 		if !v.OriginalCode.Valid() {
-			d.fail("OriginalCode", fmt.Errorf("% X is not 10 digits", v.OriginalCode[:]))
+			d.fail("OriginalCode", fmt.Errorf("% X is not 10 digits", string(v.OriginalCode[:])))
 		}
 	}
 	return v, d.done()

@@ -24,7 +24,7 @@ func (v Invoice) validate() error {
 		return invalid("invoice number 0")
 	}
 	if !v.Code.Valid() {
-		return invalid("invoice code % X is not 10 digits", v.Code[:])
+		return invalid("invoice code % X is not 10 digits", string(v.Code[:]))
 	}
 	if !v.Time.valid() {
 		return invalid("time of day %v", v.Time)
@@ -56,7 +56,7 @@ func (v Invoice) validate() error {
 			return invalid("a %v invoice has no original invoice code", d.Type)
 		}
 		if !v.OriginalCode.Valid() {
-			return invalid("original invoice code % X is not 10 digits", v.OriginalCode[:])
+			return invalid("original invoice code % X is not 10 digits", string(v.OriginalCode[:]))
 		}
 	}
 	if len(v.Lines) > fiscal.MaxInvoiceLines {
