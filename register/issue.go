@@ -87,10 +87,7 @@ func (d *Device) Return(ctx context.Context, req ReturnRequest) (Invoice, error)
 	if code != d.roll.Code {
 		v.OriginalCode = code // the GB detail names only the original's number
 	}
-	if err := checkText(op, "drawer", v.Drawer, memory.DrawerLen); err != nil {
-		return Invoice{}, err
-	}
-	return d.issueOne(ctx, op, today, v)
+	return d.issueOne(ctx, op, today, v) // checks the drawer's text before any card command
 }
 
 // Void issues void invoices (废票) with no amount on the blank invoices
@@ -103,9 +100,6 @@ func (d *Device) Void(ctx context.Context, req VoidRequest) ([]Invoice, error) {
 	const op = "void"
 	today, err := d.precheck(ctx, op)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkText(op, "drawer", req.Drawer, memory.DrawerLen); err != nil {
 		return nil, err
 	}
 	n := req.Count
@@ -163,13 +157,6 @@ func (d *Device) precheck(ctx context.Context, op string) (fiscal.Date, error) {
 		return today, memErr(op, err)
 	}
 	return today, nil
-}
-
-func checkText(op, field, s string, width int) error {
-	if _, err := fiscal.EncodeText(s, width, fiscal.TextOptions{}); err != nil {
-		return newErr(op, ErrBadRequest, err, "%s %q", field, s)
-	}
-	return nil
 }
 
 // buildNormal validates a request and builds the invoice without number,

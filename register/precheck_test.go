@@ -163,6 +163,25 @@ func TestRefusals(t *testing.T) {
 			}
 			return err
 		}, sentinel: register.ErrBadRequest, code: 0x84},
+		{name: "return with a drawer name too long", run: func(r *rig) error {
+			r.setup()
+			r.issueN(1)
+			before := r.apdus
+			_, err := r.dev.Return(ctx, register.ReturnRequest{Number: 1, Drawer: "一个很长很长很长很长的开票人"})
+			if r.apdus != before {
+				t.Errorf("%d card commands sent for a bad request", r.apdus-before)
+			}
+			return err
+		}, sentinel: register.ErrBadRequest, code: 0x84},
+		{name: "voids with a drawer name too long", run: func(r *rig) error {
+			r.setup()
+			before := r.apdus
+			out, err := r.dev.Void(ctx, register.VoidRequest{Count: 3, Drawer: "一个很长很长很长很长的开票人"})
+			if r.apdus != before || len(out) != 0 {
+				t.Errorf("%d card commands sent, %d voids issued for a bad request", r.apdus-before, len(out))
+			}
+			return err
+		}, sentinel: register.ErrBadRequest, code: 0x84},
 		{name: "return of a void", run: func(r *rig) error {
 			r.setup()
 			_, err := r.dev.Void(ctx, register.VoidRequest{})
