@@ -127,7 +127,8 @@ func TestPrinting(t *testing.T) {
 	}
 	doc, err := r.dev.PrintDailyReport(ctx, fiscal.DateOf(day0), print.Columns57mm)
 	r.must(err)
-	if text := doc.Preview(); !strings.Contains(text, "1005.00") || !strings.Contains(text, "本日未结") {
+	if text := doc.Preview(); !strings.Contains(text, "1005.00") || !strings.Contains(text, "本日未结") ||
+		!strings.Contains(text, "日汇总") || !strings.Contains(text, "机器编号："+machineNo.String()) || !strings.Contains(text, "纳税人：") {
 		t.Errorf("daily report:\n%s", text)
 	}
 }

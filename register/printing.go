@@ -39,16 +39,10 @@ func (d *Device) PrintDailyReport(ctx context.Context, day fiscal.Date, cols int
 	if err != nil {
 		return nil, err
 	}
-	d.mu.Lock()
-	machine, payee := d.machine.Number, d.app.TaxpayerName
-	d.mu.Unlock()
-	doc, err := print.NewDoc(cols)
+	doc, err := d.reportHeader("日汇总 Daily summary", cols)
 	if err != nil {
 		return nil, err
 	}
-	doc.Center("日汇总 Daily summary")
-	doc.Field("纳税人：", payee)
-	doc.Field("机器编号：", machine.String())
 	doc.Field("日期：", day.String())
 	doc.Rule('-')
 	c := rep.Computed
@@ -68,11 +62,7 @@ func (d *Device) PrintDailyReport(ctx context.Context, day fiscal.Date, cols int
 		}
 		doc.Text(name)
 		doc.Columns2("  正常 normal", c.Normal[i].String())
-		ret := c.Return[i].String()
-		if c.Return[i] != 0 {
-			ret = "-" + ret
-		}
-		doc.Columns2("  退票 return", ret)
+		doc.Columns2("  退票 return", negative(c.Return[i]))
 	}
 	doc.Rule('-')
 	doc.Columns2("合计 total", (c.Normal.Sum() - c.Return.Sum()).String())

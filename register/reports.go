@@ -135,6 +135,7 @@ func (d *Device) PrintPeriodReport(ctx context.Context, from, to fiscal.Date, co
 	return doc, nil
 }
 
+// negative formats a return amount with its minus sign (0.00 unsigned).
 func negative(a fiscal.Amount) string {
 	if a == 0 {
 		return a.String()
@@ -142,6 +143,7 @@ func negative(a fiscal.Amount) string {
 	return "-" + a.String()
 }
 
+// reportHeader starts a report: its title, the taxpayer and the machine.
 func (d *Device) reportHeader(title string, cols int) (*print.Doc, error) {
 	d.mu.Lock()
 	machine, payee := d.machine.Number, d.app.TaxpayerName
