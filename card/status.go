@@ -3,6 +3,7 @@ package card
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Sentinel errors a status word resolves to. A card's refusal is returned as
@@ -124,9 +125,9 @@ type StatusError struct {
 
 func (e *StatusError) Error() string {
 	if e.GetResponse {
-		return fmt.Sprintf("card: %s: GET RESPONSE for its data failed: SW %s: %s", e.Command, e.SW, trimPrefix(e.Err.Error()))
+		return fmt.Sprintf("card: %s: GET RESPONSE for its data failed: SW %s: %s", e.Command, e.SW, strings.TrimPrefix(e.Err.Error(), "card: "))
 	}
-	return fmt.Sprintf("card: %s: SW %s: %s", e.Command, e.SW, trimPrefix(e.Err.Error()))
+	return fmt.Sprintf("card: %s: SW %s: %s", e.Command, e.SW, strings.TrimPrefix(e.Err.Error(), "card: "))
 }
 
 // Unwrap returns the command-specific meaning and, if set, the generic one.
@@ -135,14 +136,6 @@ func (e *StatusError) Unwrap() []error {
 		return []error{e.Err, e.Generic}
 	}
 	return []error{e.Err}
-}
-
-func trimPrefix(s string) string {
-	const p = "card: "
-	if len(s) >= len(p) && s[:len(p)] == p {
-		return s[len(p):]
-	}
-	return s
 }
 
 // PINError is a failed PIN verification: 63Cx (Retries = x) or 6983 (PIN
