@@ -243,7 +243,7 @@ func (e *Evaluator) Evaluate(d *Dataset, now time.Time) (*Evaluation, error) {
 		}
 	}
 	for i := range d.Calls {
-		ev.Findings = e.evalCall(&d.Calls[i], ev.Findings)
+		ev.Findings = e.evalCall(&d.Calls[i], now, ev.Findings)
 	}
 	for i := range d.Units {
 		ev.Findings = e.evalUnit(ix, &d.Units[i], now, ev.Findings)
@@ -284,6 +284,13 @@ func (e *Evaluator) EvaluateTicket(ix *Index, t *Ticket, now time.Time, dst []Fi
 		dst = append(dst, f)
 	}
 	opened, _ := t.first(EvOpened)
+	// Exceptions told to the user after now have not happened yet.
+	var excNow []Event
+	for _, x := range exc {
+		if !x.At.After(now) {
+			excNow = append(excNow, x)
+		}
+	}
 	for _, c := range cs {
 		if c.Kind != Check {
 			continue
@@ -291,11 +298,17 @@ func (e *Evaluator) EvaluateTicket(ix *Index, t *Ticket, now time.Time, dst []Fi
 		f := base
 		f.Commitment, f.Level = c.ID, c.Level
 		f.Start = opened.At
+		if _, known := checkSubject(c.Check); known && opened.At.After(now) {
+			// Like a deadline whose start lies ahead: nothing to judge yet.
+			f.State, f.Why = NotApplicable, "opened at "+stamp(opened.At)+" is after the evaluation time"
+			dst = append(dst, f)
+			continue
+		}
 		switch c.Check {
 		case CheckExplained:
-			explain(&f, dst[first:], exc)
+			explain(&f, dst[first:], excNow)
 		case CheckCertified:
-			e.certified(&f, ix, t)
+			e.certified(&f, ix, t, now)
 		case CheckAuthorised:
 			u, ok := ix.units[t.Unit]
 			switch {
@@ -369,11 +382,16 @@ func explain(f *Finding, others []Finding, exc []Event) {
 	}
 }
 
-// certified checks every dispatch on t.
-func (e *Evaluator) certified(f *Finding, ix *Index, t *Ticket) {
-	n := 0
+// certified checks every dispatch on t made by now; later ones are not
+// judged yet.
+func (e *Evaluator) certified(f *Finding, ix *Index, t *Ticket, now time.Time) {
+	n, later := 0, 0
 	for _, ev := range t.Events {
 		if ev.Kind != EvDispatched {
+			continue
+		}
+		if ev.At.After(now) {
+			later++
 			continue
 		}
 		n++
@@ -395,6 +413,9 @@ func (e *Evaluator) certified(f *Finding, ix *Index, t *Ticket) {
 	}
 	if n == 0 {
 		f.State, f.Why = NotApplicable, "no dispatch"
+		if later > 0 {
+			f.Why = "no dispatch by the evaluation time"
+		}
 		return
 	}
 	f.State, f.Why = Met, strconv.Itoa(n)+" dispatch(es), all certified"
@@ -455,6 +476,15 @@ func firstOf(evs []Event, kinds []EventKind) (Event, bool) {
 	return best, found
 }
 
+// firstBy returns the first event of one of the kinds that happened by now.
+func firstBy(evs []Event, kinds []EventKind, now time.Time) (Event, bool) {
+	e, ok := firstOf(evs, kinds)
+	if !ok || e.At.After(now) {
+		return Event{}, false
+	}
+	return e, true
+}
+
 func kindsText(ks []EventKind) string {
 	s := make([]string, len(ks))
 	for i, k := range ks {
@@ -475,13 +505,13 @@ func (e *Evaluator) deadline(c *rule, base Finding, evs []Event, zone Zone, now 
 		return f, nil
 	}
 	if len(c.When) > 0 {
-		if _, ok := firstOf(evs, c.When); !ok {
+		if _, ok := firstBy(evs, c.When, now); !ok {
 			f.State, f.Why = NotApplicable, "no "+kindsText(c.When)
 			return f, nil
 		}
 	}
 	if len(c.Unless) > 0 {
-		if u, ok := firstOf(evs, c.Unless); ok {
+		if u, ok := firstBy(evs, c.Unless, now); ok {
 			f.State, f.Why = NotApplicable, string(u.Kind)+" at "+stamp(u.At)
 			return f, nil
 		}
@@ -592,6 +622,12 @@ func (e *Evaluator) evalMachine(ix *Index, m *Machine, now time.Time, dst []Find
 		case Check:
 			f := base
 			f.Commitment, f.Level, f.Start = c.ID, c.Level, m.Paid
+			if (c.Check == CheckContract || c.Check == CheckBundle) && m.Paid.After(now) {
+				// The sale has not happened at the evaluation time.
+				f.State, f.Why = NotApplicable, "sold at "+stamp(m.Paid)+", after the evaluation time"
+				dst = append(dst, f)
+				continue
+			}
 			switch c.Check {
 			case CheckContract:
 				if m.Contract == "" {
@@ -741,9 +777,15 @@ func (e *Evaluator) evalContact(ix *Index, ct *Contact, now time.Time, dst []Fin
 			dst = append(dst, f)
 		case c.Kind == Check && c.Check == CheckComplaintArchive:
 			f := base
-			f.Commitment, f.Level, f.Start, f.Stop = c.ID, c.Level, ct.Received, ct.Closed
+			f.Commitment, f.Level, f.Start = c.ID, c.Level, ct.Received
+			closed := !ct.Closed.IsZero() && !ct.Closed.After(now)
+			if closed {
+				f.Stop = ct.Closed
+			}
 			switch {
-			case ct.Closed.IsZero():
+			case ct.Received.After(now):
+				f.State, f.Why = NotApplicable, "received at "+stamp(ct.Received)+", after the evaluation time"
+			case !closed:
 				f.State, f.Why = Pending, "open since "+stamp(ct.Received)
 			case strings.TrimSpace(ct.Resolution) == "":
 				f.State, f.Why = Breached, "closed "+stamp(ct.Closed)+" without a recorded resolution"
@@ -760,14 +802,16 @@ func (e *Evaluator) evalContact(ix *Index, ct *Contact, now time.Time, dst []Fin
 }
 
 // evalCall evaluates hotline commitments on one call.
-func (e *Evaluator) evalCall(call *Call, dst []Finding) []Finding {
+func (e *Evaluator) evalCall(call *Call, now time.Time, dst []Finding) []Finding {
 	for _, c := range e.by[SubjectCall] {
 		if c.Kind != Check || c.Check != CheckHotline {
 			continue
 		}
 		f := Finding{Commitment: c.ID, Level: c.Level, Subject: SubjectCall, Unit: call.Unit,
 			Record: call.Unit + "@" + stamp(call.At), Start: call.At}
-		if call.Answered {
+		if call.At.After(now) {
+			f.State, f.Why = NotApplicable, "call after the evaluation time"
+		} else if call.Answered {
 			f.State, f.Stop, f.Why = Met, call.At, "answered"
 		} else {
 			f.State, f.Why = Breached, "hotline call at "+stamp(call.At)+" ("+call.At.In(cst).Weekday().String()+") not answered"

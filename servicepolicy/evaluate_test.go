@@ -408,3 +408,73 @@ func TestEvaluatorConcurrentUse(t *testing.T) {
 		require.NoError(t, <-errs)
 	}
 }
+
+// Checks judge only what has happened by the evaluation time, as deadlines do.
+func TestChecksHonourEvaluationTime(t *testing.T) {
+	full := []string{"register", "cash-drawer", "user-card", "fiscal-card", "manual", "demo-disc", "warranty-card", "commitment-letter"}
+	base := func() *Dataset {
+		d := fixture()
+		d.Customers = d.Customers[:4] // no shared user card
+		d.Machines = []Machine{
+			{Serial: "nocontract", Customer: "sub", Paid: at("2026-11-10 10:00"), FiscalCard: "F1", Bundle: full},
+			{Serial: "short", Customer: "county", Paid: at("2026-11-10 10:00"), Contract: "W1", FiscalCard: "F2", Bundle: full[:2]},
+		}
+		d.Tickets = []Ticket{
+			{ID: "uncert", Unit: "P1", Customer: "urban", Events: []Event{
+				{Kind: EvOpened, At: at("2026-11-10 10:00")},
+				{Kind: EvDispatched, At: at("2026-11-10 10:05"), Technician: "T1"},
+				{Kind: EvDispatched, At: at("2026-11-12 10:05"), Technician: "T2"}, // T2 expired 2026-09-30
+			}},
+			{ID: "unexplained", Unit: "P1", Customer: "urban", Events: []Event{
+				{Kind: EvOpened, At: at("2026-11-10 10:00")},
+				{Kind: EvException, At: at("2026-11-12 09:00")}, // no reason, no plan
+			}},
+		}
+		d.Contacts = []Contact{{ID: "Q", Unit: "P1", Topic: TopicComplaint, Received: at("2026-11-10 10:00"),
+			Replied: at("2026-11-10 12:00"), Closed: at("2026-11-12 10:00")}}
+		d.Calls = []Call{{Unit: "P1", At: at("2026-11-12 03:00")}}
+		return d
+	}
+	cases := []struct {
+		now, key string
+		want     State
+		why      string
+	}{
+		{"2026-11-09 00:00", "V9/nocontract", NotApplicable, "after the evaluation time"},
+		{"2026-11-11 00:00", "V9/nocontract", Breached, "no warranty contract"},
+		{"2026-11-09 00:00", "V10/short", NotApplicable, "after the evaluation time"},
+		{"2026-11-11 00:00", "V10/short", Breached, "bundle lacks"},
+		{"2026-11-09 00:00", "V12/uncert", NotApplicable, "after the evaluation time"},
+		{"2026-11-10 10:00", "V12/uncert", NotApplicable, "no dispatch by the evaluation time"},
+		{"2026-11-11 00:00", "V12/uncert", Met, "1 dispatch(es), all certified"},
+		{"2026-11-13 00:00", "V12/uncert", Breached, "T2 dispatched 2026-11-12"},
+		{"2026-11-13 00:00", "A10/uncert", Breached, "T2 dispatched"},
+		{"2026-11-09 00:00", "A1/uncert", NotApplicable, "after the evaluation time"},
+		{"2026-11-11 00:00", "V6/unexplained", Breached, "no exception explained"},
+		{"2026-11-13 00:00", "V6/unexplained", Breached, "lacks a reason or a plan"},
+		{"2026-11-09 00:00", "A3/Q", NotApplicable, "after the evaluation time"},
+		{"2026-11-11 00:00", "A3/Q", Pending, "open since"},
+		{"2026-11-13 00:00", "A3/Q", Breached, "without a recorded resolution"},
+		{"2026-11-11 00:00", "V1/P1@2026-11-12 03:00", NotApplicable, "after the evaluation time"},
+		{"2026-11-13 00:00", "V1/P1@2026-11-12 03:00", Breached, "not answered"},
+	}
+	for _, tc := range cases {
+		fs := findings(t, base(), tc.now)
+		got, ok := fs[tc.key]
+		require.True(t, ok, "%s at %s: no finding", tc.key, tc.now)
+		require.Equal(t, tc.want, got[0].State, "%s at %s: %s", tc.key, tc.now, got[0].Why)
+		require.Contains(t, got[0].Why, tc.why, "%s at %s", tc.key, tc.now)
+	}
+}
+
+// When and Unless look only at events that happened by the evaluation time:
+// a part ordered later does not take V4 off a routine repair yet.
+func TestDeadlineConditionsHonourEvaluationTime(t *testing.T) {
+	k := Ticket{ID: "K1", Unit: "P1", Customer: "urban", Events: evs(EvOpened, "2026-11-02 10:00", EvArrived, "2026-11-02 10:25", EvPartOrdered, "2026-11-02 15:00")}
+	fs := evalOne(t, k, "2026-11-02 13:00")
+	require.Equal(t, Breached, fs["V4"].State, fs["V4"].Why)
+	require.Equal(t, NotApplicable, fs["V5"].State, fs["V5"].Why)
+	fs = evalOne(t, k, "2026-11-02 16:00")
+	require.Equal(t, NotApplicable, fs["V4"].State, fs["V4"].Why)
+	require.Equal(t, Pending, fs["V5"].State, fs["V5"].Why)
+}
