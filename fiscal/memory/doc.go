@@ -41,6 +41,15 @@
 //     data (deadline, limits) a control update (税控更新) put in force;
 //     append-only, only after initialisation. Controls returns the newest
 //     update since the newest application record, else that record's.
+//   - Request ids (KindRequest, Invoice.RequestID, AddRequest): the host's
+//     request id an invoice was issued for, in its own record written
+//     right after the invoice in the same batch (no extra sync);
+//     append-only. It names the newest invoice, which has no id yet; an id
+//     already stored is accepted only if the invoice just before has it
+//     (the invoices of one request, such as several voids, follow each
+//     other); else ErrOrder or ErrDuplicate. InvoicesByRequestID and
+//     InvoiceByRequestID look invoices up by id, and every method that
+//     reads invoices back fills in Invoice.RequestID.
 //
 // Which application a record belongs to follows from its place in the log:
 // the records after an application record and before the next one.
@@ -175,11 +184,13 @@
 //	roll_distributed  signed_roll[22] time i64
 //	roll_taken   roll[18] time i64 reason u8 (1 loaded, 2 dropped)
 //	control_update  time i64 control[23]
+//	request      code[10] number u32 id u64
 //
 // The GB parts (detail[27], record[64], data[70], response[142], control[23],
 // tax_item[47], roll[18], signed_roll[22] = roll[18] ‖ MAC[4]) are the
-// codecs of package fiscal. Kinds 12 (roll_distributed), 13 (roll_taken)
-// and 14 (control_update) were added later within format version 1: older
+// codecs of package fiscal. Kinds 12 (roll_distributed), 13 (roll_taken),
+// 14 (control_update) and 15 (request) were added later within format
+// version 1: older
 // code refuses a memory that holds them (unknown record kind), newer code
 // reads older memories unchanged. So was an invoice's original_code: the
 // 发票代码 of a return invoice's original (the GB detail names only its
@@ -250,6 +261,11 @@
 //	kind "roll_taken":  code, start, end, time, reason ("loaded", "dropped")
 //	kind "control_update": time, deadline, single_limit, total_limit,
 //	                    return_limit, detail_mode, tax_indexes [index, ...]
+//	kind "request":     code, number (the invoice), request_id (a JSON
+//	                    integer up to 2^64-1: read it as unsigned 64-bit)
+//
+// A request id is its own line, right after its invoice's, not a field of
+// the invoice line: the export stays one object per record.
 //
 // # Storage seam
 //

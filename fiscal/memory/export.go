@@ -192,6 +192,10 @@ func exportObject(seq uint64, r record) any {
 			}
 		}
 		o["tax_indexes"] = idx
+	case RequestRecord:
+		o["code"] = v.Code.String()
+		o["number"] = v.Number
+		o["request_id"] = v.ID
 	case SecurityEvent:
 		o["time"] = timeStr(v.Time)
 		o["event"] = v.Type.String()

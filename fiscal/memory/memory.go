@@ -241,10 +241,23 @@ func (b *Batch) Len() int { return len(b.recs) }
 // Err returns the first error met while adding records.
 func (b *Batch) Err() error { return b.err }
 
-// AddInvoice adds an invoice.
+// AddInvoice adds an invoice and, if v.RequestID is not zero, the
+// KindRequest record that ties the request id to it.
 func (b *Batch) AddInvoice(v Invoice) *Batch {
 	v.Lines = slices.Clone(v.Lines)
-	return b.add(KindInvoice, v, 0, v.appendPayload, v.validate)
+	id := v.RequestID
+	v.RequestID = 0
+	b.add(KindInvoice, v, 0, v.appendPayload, v.validate)
+	if id != 0 {
+		b.AddRequest(RequestRecord{Code: v.Code, Number: v.Detail.Number, ID: id})
+	}
+	return b
+}
+
+// AddRequest ties a request id to the newest invoice (added before it in
+// the same batch); AddInvoice does it by itself for Invoice.RequestID.
+func (b *Batch) AddRequest(r RequestRecord) *Batch {
+	return b.add(KindRequest, r, 0, r.appendPayload, r.validate)
 }
 
 // AddDaily adds a daily record with its signature.
@@ -808,7 +821,18 @@ func (r *readerSet) close() {
 
 // readInvoice reads an indexed invoice back from storage, checking its
 // frame CRC against the chain value recorded when it was read or written.
-func (m *Memory) readInvoice(rs *readerSet, e invEntry) (Invoice, error) {
+// The caller holds m.mu (read) and fills in the request id.
+func (m *Memory) readInvoice(rs *readerSet, i int) (Invoice, error) {
+	v, err := m.readInvoiceEntry(rs, m.st.invoices[i])
+	if err == nil {
+		v.RequestID = m.st.reqOf[int32(i)]
+	}
+	return v, err
+}
+
+// readInvoiceEntry reads the invoice of e without its request id; it needs
+// no lock.
+func (m *Memory) readInvoiceEntry(rs *readerSet, e invEntry) (Invoice, error) {
 	if rs.rs == nil {
 		rs.rs = map[uint32]Reader{}
 	}
@@ -853,7 +877,7 @@ func (m *Memory) Invoice(ctx context.Context, code fiscal.InvoiceCode, number ui
 	}
 	rs := &readerSet{fs: m.fs}
 	defer rs.close()
-	return m.readInvoice(rs, m.st.invoices[i])
+	return m.readInvoice(rs, i)
 }
 
 // LastInvoice returns the newest invoice, or ErrNotFound.
@@ -869,7 +893,7 @@ func (m *Memory) LastInvoice(ctx context.Context) (Invoice, error) {
 	}
 	rs := &readerSet{fs: m.fs}
 	defer rs.close()
-	return m.readInvoice(rs, m.st.invoices[n-1])
+	return m.readInvoice(rs, n-1)
 }
 
 // EachInvoice calls fn for every invoice dated from..to (both included; a
@@ -897,9 +921,11 @@ func (m *Memory) eachInvoice(ctx context.Context, app int, from, to fiscal.Date,
 		return ErrClosed
 	}
 	inv := m.st.invoices
+	base := 0 // index of inv[0] among all invoices
 	if app != -2 {
 		a, b := m.st.appBounds(app, len(inv), startInv)
 		inv = inv[a:b:b]
+		base = a
 	}
 	lo, hi := 0, len(inv)
 	if !from.IsZero() {
@@ -922,15 +948,57 @@ func (m *Memory) eachInvoice(ctx context.Context, app int, from, to fiscal.Date,
 				return err
 			}
 		}
-		v, err := m.readInvoice(rs, view[i])
+		v, err := m.readInvoiceEntry(rs, view[i])
 		if err != nil {
 			return err
 		}
+		m.mu.RLock()
+		v.RequestID = m.st.reqOf[int32(base+lo+i)]
+		m.mu.RUnlock()
 		if err := fn(v); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// InvoicesByRequestID returns the invoices issued for the host's request
+// id (several for a request of several voids), oldest first, or
+// ErrNotFound if no invoice has it. The id 0 (none) is never found.
+func (m *Memory) InvoicesByRequestID(ctx context.Context, id uint64) ([]Invoice, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.closed {
+		return nil, ErrClosed
+	}
+	idx := m.st.reqInvs[id]
+	if id == 0 || len(idx) == 0 {
+		return nil, fmt.Errorf("%w: no invoice for request id %d", ErrNotFound, id)
+	}
+	rs := &readerSet{fs: m.fs}
+	defer rs.close()
+	out := make([]Invoice, 0, len(idx))
+	for _, i := range idx {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		v, err := m.readInvoice(rs, int(i))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// InvoiceByRequestID returns the first invoice issued for the host's
+// request id, or ErrNotFound; see InvoicesByRequestID.
+func (m *Memory) InvoiceByRequestID(ctx context.Context, id uint64) (Invoice, error) {
+	vs, err := m.InvoicesByRequestID(ctx, id)
+	if err != nil {
+		return Invoice{}, err
+	}
+	return vs[0], nil
 }
 
 // Invoices returns the invoices dated from..to (both included; a zero bound

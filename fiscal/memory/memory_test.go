@@ -87,7 +87,9 @@ func fillSmall(t testing.TB, m *Memory) {
 	n := uint32(1)
 	for d := 0; d < 3; d++ {
 		must(t, m.BeginIntent(ctx, Intent{ID: uint64(n), Op: "issue", Payload: []byte{byte(n)}}))
-		b := new(Batch).SetPIN(PIN{byte(n + 1)}).AddInvoice(testInvoice(n, day(d), fiscal.InvoiceNormal, 300)).EndIntent(uint64(n))
+		inv := testInvoice(n, day(d), fiscal.InvoiceNormal, 300)
+		inv.RequestID = 1000 + uint64(n) // a KindRequest record after the invoice
+		b := new(Batch).SetPIN(PIN{byte(n + 1)}).AddInvoice(inv).EndIntent(uint64(n))
 		must(t, m.Commit(ctx, b))
 		n++
 		must(t, m.AddInvoice(ctx, testInvoice(n, day(d), fiscal.InvoiceReturn, 300)))
@@ -896,6 +898,7 @@ func TestExportFieldNames(t *testing.T) {
 		"roll_distributed": "code end kind mac seq start time",
 		"roll_taken":       "code end kind reason seq start time",
 		"control_update":   "deadline detail_mode kind return_limit seq single_limit tax_indexes time total_limit",
+		"request":          "code kind number request_id seq",
 	}
 	fsys := NewMemFS()
 	m := mustOpen(t, fsys, nil)

@@ -36,8 +36,12 @@ const (
 	// KindControlUpdate: a control update (税控更新) applied by the fiscal
 	// card, with the new control data: append-only, after initialisation.
 	KindControlUpdate Kind = 14
+	// KindRequest: the host's request id of a stored invoice (a
+	// RequestRecord), written in the invoice's batch: at most one per
+	// invoice, after it; one id names the invoices of one request only.
+	KindRequest Kind = 15
 
-	kindLast = KindControlUpdate
+	kindLast = KindRequest
 )
 
 var kindNames = [...]string{
@@ -56,6 +60,7 @@ var kindNames = [...]string{
 	KindRollDistributed: "roll_distributed",
 	KindRollTaken:       "roll_taken",
 	KindControlUpdate:   "control_update",
+	KindRequest:         "request",
 }
 
 func (k Kind) valid() bool { return k >= KindMachine && k <= kindLast }
@@ -145,6 +150,47 @@ type Invoice struct {
 	// is all that returns stored before it was kept have); OriginalKey
 	// resolves it. Other invoices leave it zero.
 	OriginalCode fiscal.InvoiceCode
+	// RequestID is the host's request id the invoice was issued for (0:
+	// none). It is not part of the invoice's payload: Batch.AddInvoice
+	// stores a non-zero one as a KindRequest record right after the
+	// invoice, and the methods that read invoices back fill it in.
+	RequestID uint64
+}
+
+// RequestRecord ties a host's request id to a stored invoice: the payload
+// of a KindRequest record.
+type RequestRecord struct {
+	Code   fiscal.InvoiceCode // 发票代码 of the invoice
+	Number uint32             // invoice number
+	ID     uint64             // request id, non-zero
+}
+
+func (r RequestRecord) validate() error {
+	switch {
+	case r.ID == 0:
+		return invalid("request id 0")
+	case r.Number == 0:
+		return invalid("invoice number 0")
+	case !r.Code.Valid():
+		return invalid("invoice code %q", r.Code[:])
+	}
+	return nil
+}
+
+// RequestRecord: code[10] number u32 id u64.
+func (r RequestRecord) appendPayload(b []byte) ([]byte, error) {
+	b = append(b, r.Code[:]...)
+	b = binary.BigEndian.AppendUint32(b, r.Number)
+	return binary.BigEndian.AppendUint64(b, r.ID), nil
+}
+
+func decodeRequest(p []byte) (RequestRecord, error) {
+	d := &pdec{b: p}
+	var r RequestRecord
+	copy(r.Code[:], d.next(fiscal.InvoiceCodeLen))
+	r.Number = d.u32()
+	r.ID = d.u64()
+	return r, d.done()
 }
 
 // OriginalKey returns the invoice code and number of the original invoice a

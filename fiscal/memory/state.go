@@ -106,6 +106,12 @@ func decodeRecord(k Kind, p []byte) (record, error) {
 			err = v.validate()
 		}
 		r.value = v
+	case KindRequest:
+		var v RequestRecord
+		if v, err = decodeRequest(p); err == nil {
+			err = v.validate()
+		}
+		r.value = v
 	default:
 		err = fmt.Errorf("unknown record kind %d", uint8(k))
 	}
@@ -188,12 +194,15 @@ type state struct {
 	waiting    []int // indexes into dists of the rolls still waiting, oldest first
 	taken      []RollTaken
 	ctlUpdates []ControlUpdate
-	ctlFrom    int // index into ctlUpdates of the first update of the newest application
+	ctlFrom    int                // index into ctlUpdates of the first update of the newest application
+	reqOf      map[int32]uint64   // invoice index -> its request id
+	reqInvs    map[uint64][]int32 // request id -> its invoices' indexes, oldest first
 	counts     [kindLast + 1]int
 }
 
 func newState(o *Options) *state {
-	return &state{opts: o, intents: map[uint64]Intent{}, codeIDs: map[fiscal.InvoiceCode]uint32{}}
+	return &state{opts: o, intents: map[uint64]Intent{}, codeIDs: map[fiscal.InvoiceCode]uint32{},
+		reqOf: map[int32]uint64{}, reqInvs: map[uint64][]int32{}}
 }
 
 // presize makes room for about n invoices.
@@ -482,9 +491,42 @@ func (s *state) apply(r record, loc location, replay bool) (func(), error) {
 		}
 		s.ctlUpdates = append(s.ctlUpdates, v)
 		return func() { s.ctlUpdates = s.ctlUpdates[:len(s.ctlUpdates)-1]; s.counts[k]-- }, nil
+	case RequestRecord:
+		return s.applyRequest(v)
 	}
 	s.counts[k]--
 	return nil, fmt.Errorf("memory: internal error: record value %T", r.value)
+}
+
+// applyRequest is apply for request records: it names the newest stored
+// invoice, which has no request id yet, and an id already stored only if
+// the invoice before it has that id too (the invoices of one request, such
+// as several voids, follow each other).
+func (s *state) applyRequest(v RequestRecord) (func(), error) {
+	k := KindRequest
+	i, ok := s.lookup(v.Code, v.Number)
+	switch {
+	case !ok || i != len(s.invoices)-1:
+		s.counts[k]--
+		return nil, fmt.Errorf("%w: request id %d for invoice %s/%d, which is not the newest invoice", ErrOrder, v.ID, v.Code, v.Number)
+	case s.reqOf[int32(i)] != 0:
+		s.counts[k]--
+		return nil, fmt.Errorf("%w: invoice %s/%d already has request id %d", ErrDuplicate, v.Code, v.Number, s.reqOf[int32(i)])
+	case len(s.reqInvs[v.ID]) > 0 && s.reqOf[int32(i-1)] != v.ID:
+		s.counts[k]--
+		return nil, fmt.Errorf("%w: request id %d already names an earlier request's invoices", ErrDuplicate, v.ID)
+	}
+	s.reqOf[int32(i)] = v.ID
+	s.reqInvs[v.ID] = append(s.reqInvs[v.ID], int32(i))
+	return func() {
+		delete(s.reqOf, int32(i))
+		if l := s.reqInvs[v.ID]; len(l) <= 1 {
+			delete(s.reqInvs, v.ID)
+		} else {
+			s.reqInvs[v.ID] = l[:len(l)-1]
+		}
+		s.counts[k]--
+	}, nil
 }
 
 // invoiceHead is what the index and the order rules need of an invoice.
