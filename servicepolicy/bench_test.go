@@ -119,7 +119,11 @@ func BenchmarkEvaluateTickets(b *testing.B) {
 // BenchmarkAddWorkingTime measures one working-time addition on a loaded
 // calendar.
 func BenchmarkAddWorkingTime(b *testing.B) {
-	cal := newCal(b)
+	b.Run("one-window", func(b *testing.B) { benchAdd(b, newCal(b)) })
+	b.Run("lunch-break", func(b *testing.B) { benchAdd(b, lunchCal(b)) })
+}
+
+func benchAdd(b *testing.B, cal *Calendar) {
 	if err := cal.Load(2025, 2026, 2027); err != nil {
 		b.Fatal(err)
 	}

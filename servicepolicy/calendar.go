@@ -3,6 +3,7 @@ package servicepolicy
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -202,9 +203,9 @@ func (c ChainSource) Arrangement(year int) (YearArrangement, error) {
 	return YearArrangement{}, &YearNotCoveredError{Year: year, Source: "chain"}
 }
 
-// WorkingDay is the working window of a working day in China Standard Time,
-// as offsets from midnight. The zero value means 09:00-18:00 (nine working
-// hours; a lunch break is not modelled).
+// WorkingDay is one working window of a working day in China Standard
+// Time, as offsets from midnight. As CalendarOptions.Day, the zero value
+// means 09:00-18:00 (nine working hours in one piece).
 type WorkingDay struct {
 	Start time.Duration
 	End   time.Duration
@@ -217,6 +218,11 @@ type CalendarOptions struct {
 	Source HolidaySource
 	// Day is the working window; the zero value means 09:00-18:00.
 	Day WorkingDay
+	// Intervals, when set, are the working windows of a day in time order,
+	// for a day with a lunch break such as 09:00-12:00 and 13:30-18:00. They
+	// must not overlap and their bounds are whole minutes. Set Day or
+	// Intervals, not both.
+	Intervals []WorkingDay
 }
 
 // Calendar is a mainland-China working-day calendar: Monday to Friday are
@@ -224,23 +230,34 @@ type CalendarOptions struct {
 // make-up working days (调休), as each year's arrangement says. Times are
 // taken in China Standard Time (UTC+8).
 //
-// Working time is counted only inside the working window of working days.
+// Working time is counted only inside the working windows of working days.
 // Adding a working duration returns the earliest instant at which that much
 // working time has elapsed: a request on Friday at 20:00 plus one working day
-// (09:00-18:00) is due on Monday at 18:00 when Monday is a working day.
+// (09:00-18:00) is due on Monday at 18:00 when Monday is a working day. With
+// a lunch break, an instant in the break counts as its start: 3 working hours
+// from 09:00 end at 12:00, and one more minute at 13:31.
 //
 // A year is loaded on first use (or with [Calendar.Load]) into a table of
-// prefix sums over its days; after that every call costs constant time (plus
-// one step per year boundary crossed). A year the source does not cover is an
+// prefix sums over its days, and the working windows into prefix sums over
+// the minutes of a day; after that every call costs constant time (plus one
+// step per year boundary crossed). A year the source does not cover is an
 // error wrapping ErrYearNotCovered. A Calendar is safe for concurrent use.
 type Calendar struct {
-	src              HolidaySource
-	start, end, span time.Duration
+	src  HolidaySource
+	ivs  []WorkingDay
+	span time.Duration
+	// upTo[m] is the working time of a working day before minute m
+	// (0 <= m <= 1440); at[k] is the minute of the day in which the k-th
+	// working minute (0-based) lies.
+	upTo [minutesPerDay + 1]time.Duration
+	at   []int16
 
 	mu        sync.RWMutex
 	years     map[int]*yearTable
 	overrides map[int]YearArrangement
 }
+
+const minutesPerDay = 24 * 60
 
 // yearTable is one year of working days with prefix sums.
 type yearTable struct {
@@ -253,23 +270,85 @@ type yearTable struct {
 	provisional bool
 }
 
-// NewCalendar returns a Calendar. It returns an error only for a bad working
-// window.
+// NewCalendar returns a Calendar. It returns an error (a *FieldError
+// matching ErrInvalidCalendar) only for bad working windows.
 func NewCalendar(opts CalendarOptions) (*Calendar, error) {
-	c := &Calendar{src: opts.Source, start: 9 * time.Hour, end: 18 * time.Hour}
+	c := &Calendar{src: opts.Source}
 	if c.src == nil {
 		c.src = LunarSource{}
 	}
-	if opts.Day != (WorkingDay{}) {
-		if opts.Day.Start < 0 || opts.Day.End > 24*time.Hour || opts.Day.End <= opts.Day.Start {
-			return nil, &FieldError{Field: "Day", Problem: "want 0 <= Start < End <= 24h", Err: ErrInvalidCalendar}
-		}
-		c.start, c.end = opts.Day.Start, opts.Day.End
+	switch {
+	case len(opts.Intervals) > 0 && opts.Day != (WorkingDay{}):
+		return nil, &FieldError{Field: "Intervals", Problem: "set Day or Intervals, not both", Err: ErrInvalidCalendar}
+	case len(opts.Intervals) > 0:
+		c.ivs = slices.Clone(opts.Intervals)
+	case opts.Day != (WorkingDay{}):
+		c.ivs = []WorkingDay{opts.Day}
+	default:
+		c.ivs = []WorkingDay{{Start: 9 * time.Hour, End: 18 * time.Hour}}
 	}
-	c.span = c.end - c.start
+	field := "Day"
+	if len(opts.Intervals) > 0 {
+		field = "Intervals"
+	}
+	for i, iv := range c.ivs {
+		f := field
+		if len(opts.Intervals) > 0 {
+			f += "[" + strconv.Itoa(i) + "]"
+		}
+		switch {
+		case iv.Start < 0 || iv.End > 24*time.Hour || iv.End <= iv.Start:
+			return nil, &FieldError{Field: f, Problem: "want 0 <= Start < End <= 24h", Err: ErrInvalidCalendar}
+		case iv.Start%time.Minute != 0 || iv.End%time.Minute != 0:
+			return nil, &FieldError{Field: f, Problem: "Start and End must be whole minutes", Err: ErrInvalidCalendar}
+		case i > 0 && iv.Start < c.ivs[i-1].End:
+			return nil, &FieldError{Field: f, Problem: "must start at or after the end of the window before it", Err: ErrInvalidCalendar}
+		}
+		c.span += iv.End - iv.Start
+	}
+	// Prefix sums over the minutes of a day.
+	j := 0
+	for m := 0; m < minutesPerDay; m++ {
+		t := time.Duration(m) * time.Minute
+		for j < len(c.ivs) && c.ivs[j].End <= t {
+			j++
+		}
+		c.upTo[m+1] = c.upTo[m]
+		if j < len(c.ivs) && c.ivs[j].Start <= t {
+			c.upTo[m+1] += time.Minute
+			c.at = append(c.at, int16(m))
+		}
+	}
 	c.years = make(map[int]*yearTable)
 	c.overrides = make(map[int]YearArrangement)
 	return c, nil
+}
+
+// Intervals returns the working windows of a working day.
+func (c *Calendar) Intervals() []WorkingDay { return slices.Clone(c.ivs) }
+
+// within is the working time of a working day elapsed at offset off from
+// its midnight.
+func (c *Calendar) within(off time.Duration) time.Duration {
+	if off <= 0 {
+		return 0
+	}
+	if off >= 24*time.Hour {
+		return c.span
+	}
+	m := off / time.Minute
+	w := c.upTo[m]
+	if c.upTo[m+1] > w {
+		w += off - m*time.Minute
+	}
+	return w
+}
+
+// offsetOf is the earliest offset from midnight of a working day at which r
+// of working time has elapsed, for 0 < r <= DayLength.
+func (c *Calendar) offsetOf(r time.Duration) time.Duration {
+	k := (r - 1) / time.Minute
+	return time.Duration(c.at[k])*time.Minute + r - k*time.Minute
 }
 
 // DayLength is the working time of one working day.
@@ -415,7 +494,7 @@ func (c *Calendar) locate(t time.Time) (*yearTable, int, time.Duration, error) {
 func (c *Calendar) pos(tab *yearTable, i int, off time.Duration) time.Duration {
 	p := time.Duration(tab.cum[i]) * c.span
 	if tab.cum[i+1] > tab.cum[i] {
-		p += min(max(off-c.start, 0), c.span)
+		p += c.within(off)
 	}
 	return p
 }
@@ -459,7 +538,7 @@ func (c *Calendar) AddWorkingTime(t time.Time, d time.Duration) (time.Time, erro
 		k, r = k-1, c.span
 	}
 	day := tab.firstDay + int64(tab.nth[k])
-	return time.Unix(day*86400-8*3600, 0).Add(c.start + r).In(cst), nil
+	return time.Unix(day*86400-8*3600, 0).Add(c.offsetOf(r)).In(cst), nil
 }
 
 // AddWorkingDays returns t plus n working days of working time (n times

@@ -106,8 +106,8 @@ func TestCalendarAddWorkingTime(t *testing.T) {
 	}
 }
 
-// naiveAdd walks minute by minute (day by day when possible) to cross-check
-// the prefix-sum arithmetic.
+// naiveAdd walks window by window, day by day, to cross-check the
+// prefix-sum arithmetic.
 func naiveAdd(c *Calendar, t time.Time, d time.Duration) time.Time {
 	for d > 0 {
 		work, err := c.IsWorkingDay(t)
@@ -116,26 +116,39 @@ func naiveAdd(c *Calendar, t time.Time, d time.Duration) time.Time {
 		}
 		y, m, dd := t.In(cst).Date()
 		midnight := time.Date(y, m, dd, 0, 0, 0, 0, cst)
-		open, close := midnight.Add(c.start), midnight.Add(c.end)
-		if !work || !t.Before(close) {
-			t = midnight.AddDate(0, 0, 1)
-			continue
+		if work {
+			for _, iv := range c.ivs {
+				open, close := midnight.Add(iv.Start), midnight.Add(iv.End)
+				if !t.Before(close) {
+					continue
+				}
+				if t.Before(open) {
+					t = open
+				}
+				if left := close.Sub(t); left >= d {
+					return t.Add(d)
+				} else {
+					d -= left
+					t = close
+				}
+			}
 		}
-		if t.Before(open) {
-			t = open
-		}
-		if left := close.Sub(t); left >= d {
-			return t.Add(d)
-		} else {
-			d -= left
-			t = close
-		}
+		t = midnight.AddDate(0, 0, 1)
 	}
 	return t
 }
 
 func TestCalendarAgainstNaive(t *testing.T) {
-	c := newCal(t)
+	t.Run("one window", func(t *testing.T) { againstNaive(t, newCal(t)) })
+	t.Run("lunch break", func(t *testing.T) { againstNaive(t, lunchCal(t)) })
+	t.Run("three windows", func(t *testing.T) {
+		c, err := NewCalendar(CalendarOptions{Intervals: []WorkingDay{{0, 2 * time.Hour}, {8*time.Hour + 17*time.Minute, 11 * time.Hour}, {22 * time.Hour, 24 * time.Hour}}})
+		require.NoError(t, err)
+		againstNaive(t, c)
+	})
+}
+
+func againstNaive(t *testing.T, c *Calendar) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	base := at("2023-01-01 00:00")
 	for i := 0; i < 3000; i++ {
@@ -372,4 +385,77 @@ func TestYearArrangementJSONRoundTrip(t *testing.T) {
 	p, err := c.Provisional(2024)
 	require.NoError(t, err)
 	require.True(t, p, "2025 is not in this source")
+}
+
+// lunchCal is a working day of 09:00-12:00 and 13:30-18:00 (7.5 hours).
+func lunchCal(t testing.TB) *Calendar {
+	t.Helper()
+	c, err := NewCalendar(CalendarOptions{Intervals: []WorkingDay{
+		{Start: 9 * time.Hour, End: 12 * time.Hour},
+		{Start: 13*time.Hour + 30*time.Minute, End: 18 * time.Hour}}})
+	require.NoError(t, err)
+	return c
+}
+
+func TestCalendarLunchBreak(t *testing.T) {
+	c := lunchCal(t)
+	require.Equal(t, 7*time.Hour+30*time.Minute, c.DayLength())
+	cases := []struct {
+		name, start string
+		add         time.Duration
+		want        string
+	}{
+		{"morning ends at the break, not after it", "2026-11-24 09:00", 3 * time.Hour, "2026-11-24 12:00"},
+		{"one minute more resumes after lunch", "2026-11-24 09:00", 3*time.Hour + time.Minute, "2026-11-24 13:31"},
+		{"across the break", "2026-11-24 11:00", 2 * time.Hour, "2026-11-24 14:30"},
+		{"a request during the break starts at 13:30", "2026-11-24 12:40", time.Hour, "2026-11-24 14:30"},
+		{"request at 12:00 plus one working day", "2026-11-24 12:00", 7*time.Hour + 30*time.Minute, "2026-11-25 12:00"},
+		{"Friday evening + 1 working day ends Monday 18:00", "2026-11-20 20:00", 7*time.Hour + 30*time.Minute, "2026-11-23 18:00"},
+		{"afternoon into the next morning", "2026-11-24 17:00", 2 * time.Hour, "2026-11-25 10:00"},
+		{"国庆 2024: Monday 16:00 + 5h30m skips the holiday and the break", "2024-09-30 16:00", 5*time.Hour + 30*time.Minute, "2024-10-08 14:00"},
+		{"春节 2025: inside the holiday + 3h30m", "2025-01-30 11:00", 3*time.Hour + 30*time.Minute, "2025-02-05 14:00"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := c.AddWorkingTime(at(tc.start), tc.add)
+			require.NoError(t, err)
+			require.Equal(t, at(tc.want), got, "got %s", stamp(got))
+			back, err := c.WorkingTimeBetween(at(tc.start), got)
+			require.NoError(t, err)
+			require.Equal(t, tc.add, back)
+		})
+	}
+	// The break itself is not working time.
+	d, err := c.WorkingTimeBetween(at("2026-11-24 11:30"), at("2026-11-24 14:00"))
+	require.NoError(t, err)
+	require.Equal(t, time.Hour, d)
+	// The whole of 2024 is 251 days of 7.5 hours.
+	d, err = c.WorkingTimeBetween(at("2024-01-01 00:00"), at("2025-01-01 00:00"))
+	require.NoError(t, err)
+	require.Equal(t, 251*c.DayLength(), d)
+}
+
+func TestCalendarIntervalsValidation(t *testing.T) {
+	h := time.Hour
+	cases := []struct {
+		name string
+		opts CalendarOptions
+		want string
+	}{
+		{"overlap", CalendarOptions{Intervals: []WorkingDay{{9 * h, 13 * h}, {12 * h, 18 * h}}}, "Intervals[1]"},
+		{"out of order", CalendarOptions{Intervals: []WorkingDay{{14 * h, 18 * h}, {9 * h, 12 * h}}}, "Intervals[1]"},
+		{"empty window", CalendarOptions{Intervals: []WorkingDay{{9 * h, 9 * h}}}, "Intervals[0]"},
+		{"past midnight", CalendarOptions{Intervals: []WorkingDay{{20 * h, 25 * h}}}, "Intervals[0]"},
+		{"not whole minutes", CalendarOptions{Intervals: []WorkingDay{{9*h + time.Second, 12 * h}}}, "whole minutes"},
+		{"both Day and Intervals", CalendarOptions{Day: WorkingDay{9 * h, 17 * h}, Intervals: []WorkingDay{{9 * h, 12 * h}}}, "not both"},
+	}
+	for _, tc := range cases {
+		_, err := NewCalendar(tc.opts)
+		require.ErrorIs(t, err, ErrInvalidCalendar, tc.name)
+		require.Contains(t, err.Error(), tc.want, tc.name)
+	}
+	c, err := NewCalendar(CalendarOptions{Intervals: []WorkingDay{{9 * h, 12 * h}, {12 * h, 18 * h}}})
+	require.NoError(t, err, "touching windows are allowed")
+	require.Equal(t, 9*h, c.DayLength())
+	require.Len(t, c.Intervals(), 2)
 }

@@ -90,12 +90,15 @@
 // Because next year's notice can move the last days of December (元旦), a
 // year whose successor is not loaded is reported by [Calendar.Provisional].
 //
-// The working day is 09:00-18:00 unless [CalendarOptions].Day says
-// otherwise; a lunch break is not modelled. "1 working day" on the working
-// clock is one working day's length of working time: a request on Friday at
-// 20:00 plus one working day is due on Monday at 18:00. Each year is turned
-// once into prefix sums over its days, so adding working time costs constant
-// time per call (plus one step per year boundary crossed).
+// The working day is 09:00-18:00 in one piece unless [CalendarOptions] says
+// otherwise: Day sets another single window, Intervals a list of windows
+// such as 09:00-12:00 and 13:30-18:00 for a lunch break (whole minutes, in
+// order, not overlapping). "1 working day" on the working clock is one
+// working day's length of working time (the sum of the windows): a request
+// on Friday at 20:00 plus one working day is due on Monday at 18:00. Each
+// year is turned once into prefix sums over its days, and the windows into
+// prefix sums over the 1440 minutes of a day, so adding working time costs
+// constant time per call (plus one step per year boundary crossed).
 //
 // # Evaluation
 //
