@@ -21,7 +21,14 @@ type crashFlow struct {
 	prepare func(r *rig)                                          // state before the operation (no faults)
 	days    int                                                   // clock advance before the operation
 	run     func(ctx context.Context, dev *register.Device) error // the operation (after Open)
+	// issued is, for the issuing flows (which send crashRequestID), the
+	// number of invoices prepare issued: every invoice after those is the
+	// operation's and must carry the request id.
+	issued int
 }
+
+// crashRequestID is the request id of the issuing flows.
+const crashRequestID = 0xC0FFEE0000000001
 
 var smallRolls = func(o *emulator.IssueOptions) {
 	o.Rolls = []emulator.PurchasedRoll{{Code: fiscal.InvoiceCode([]byte("1440000000")), Start: 1, End: 12, Rolls: 3}}
@@ -29,16 +36,21 @@ var smallRolls = func(o *emulator.IssueOptions) {
 
 func crashFlows() []crashFlow {
 	return []crashFlow{
-		{name: "issue", prepare: func(r *rig) { r.setup(); r.issueN(2) },
-			run: func(ctx context.Context, dev *register.Device) error { _, err := dev.Issue(ctx, sale(321)); return err }},
-		{name: "return", prepare: func(r *rig) { r.setup(); r.issueN(2) },
+		{name: "issue", prepare: func(r *rig) { r.setup(); r.issueN(2) }, issued: 2,
 			run: func(ctx context.Context, dev *register.Device) error {
-				_, err := dev.Return(ctx, register.ReturnRequest{Number: 2})
+				req := sale(321)
+				req.RequestID = crashRequestID
+				_, err := dev.Issue(ctx, req)
 				return err
 			}},
-		{name: "void", prepare: func(r *rig) { r.setup(); r.issueN(1) },
+		{name: "return", prepare: func(r *rig) { r.setup(); r.issueN(2) }, issued: 2,
 			run: func(ctx context.Context, dev *register.Device) error {
-				_, err := dev.Void(ctx, register.VoidRequest{Count: 2})
+				_, err := dev.Return(ctx, register.ReturnRequest{Number: 2, RequestID: crashRequestID})
+				return err
+			}},
+		{name: "void", prepare: func(r *rig) { r.setup(); r.issueN(1) }, issued: 1,
+			run: func(ctx context.Context, dev *register.Device) error {
+				_, err := dev.Void(ctx, register.VoidRequest{Count: 2, RequestID: crashRequestID})
 				return err
 			}},
 		{name: "daily close at start-up", prepare: func(r *rig) { r.setup(); r.issueN(2) }, days: 3,
@@ -146,8 +158,10 @@ const (
 // memory verifies; invoice numbers of the roll are contiguous and unique;
 // the last invoice the fiscal card coded is stored with its 税控码; the
 // register issues the next number, or reports a PIN out of step without
-// spending a PIN try.
-func checkAfterCrash(t *testing.T, r *rig, label string) outcome {
+// spending a PIN try. For an issuing flow, every invoice the operation
+// stored (recovered ones too) carries its request id, and sending the
+// request again returns them instead of issuing anything.
+func checkAfterCrash(t *testing.T, r *rig, label string, fl crashFlow) outcome {
 	t.Helper()
 	ctx := context.Background()
 	r.cs.Fiscal.Reset()
@@ -185,6 +199,9 @@ func checkAfterCrash(t *testing.T, r *rig, label string) outcome {
 		if v.Detail.Number != uint32(i+1) {
 			t.Fatalf("%s: invoice %d has number %d: skipped or repeated", label, i, v.Detail.Number)
 		}
+	}
+	if fl.issued > 0 {
+		checkRequestIDs(t, r, dev, label, fl, invs)
 	}
 	ch := card.NewChannel(r.cs.Fiscal, nil)
 	if _, err := ch.SelectName(ctx, card.DFNameFiscal); err != nil {
@@ -232,6 +249,47 @@ func checkAfterCrash(t *testing.T, r *rig, label string) outcome {
 		t.Fatalf("%s: next invoice got number %d, want %d", label, inv.Detail.Number, len(invs)+1)
 	}
 	return okOutcome
+}
+
+// checkRequestIDs checks the request ids after a cut in an issuing flow:
+// the operation's invoices have crashRequestID, the others none, the
+// lookup by id finds exactly the operation's, and the request sent again
+// issues nothing new (it returns the stored invoices).
+func checkRequestIDs(t *testing.T, r *rig, dev *register.Device, label string, fl crashFlow, invs []register.Invoice) {
+	t.Helper()
+	ctx := context.Background()
+	var ours []uint32
+	for i, v := range invs {
+		want := uint64(0)
+		if i >= fl.issued {
+			want = crashRequestID
+			ours = append(ours, v.Detail.Number)
+		}
+		if v.RequestID != want {
+			t.Fatalf("%s: invoice %d has request id %#x, want %#x", label, v.Detail.Number, v.RequestID, want)
+		}
+	}
+	got, err := r.mem.InvoicesByRequestID(ctx, crashRequestID)
+	if len(ours) == 0 {
+		if !errors.Is(err, memory.ErrNotFound) {
+			t.Fatalf("%s: lookup of an id never stored: %v", label, err)
+		}
+		return
+	}
+	if err != nil || len(got) != len(ours) {
+		t.Fatalf("%s: lookup by request id: %v, %d invoices, want %d", label, err, len(got), len(ours))
+	}
+	for i, v := range got {
+		if v.Detail.Number != ours[i] {
+			t.Fatalf("%s: lookup by request id gives invoice %d, want %d", label, v.Detail.Number, ours[i])
+		}
+	}
+	if err := fl.run(ctx, dev); err != nil {
+		t.Fatalf("%s: the request sent again: %v", label, err)
+	}
+	if n := r.mem.InvoiceCount(); n != len(invs) {
+		t.Fatalf("%s: the request sent again issued %d more invoices", label, n-len(invs))
+	}
 }
 
 // checkDeclarations checks that the fiscal card's last declaration (EF04)
@@ -337,7 +395,7 @@ func TestCrashPointsStorage(t *testing.T) {
 						t.Fatalf("%s: failed without a cut: %v", label, err)
 					}
 					r.fs = under
-					counts[checkAfterCrash(t, r, label)]++
+					counts[checkAfterCrash(t, r, label, fl)]++
 				}
 			}
 			t.Logf("%s: %d writes, outcomes ok=%d pin-out-of-step=%d", fl.name, writes, counts[okOutcome], counts[pinOutOfStep])
@@ -381,7 +439,7 @@ func TestCrashPointsCard(t *testing.T) {
 						if dev, err := r.openOn(r.fs); err == nil && dev != nil {
 							_ = fl.run(context.Background(), dev)
 						}
-						counts[checkAfterCrash(t, r, label)]++
+						counts[checkAfterCrash(t, r, label, fl)]++
 					}
 				}
 			}

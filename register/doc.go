@@ -92,7 +92,18 @@
 // (each command followed by GET RESPONSE), 2 when the reader returns data
 // directly. Fiscal memory takes two batches, one sync each: {new PIN,
 // intent} right after VERIFY_FISCAL_PIN, and {invoice, end of intent} after
-// ISSUE_INVOICE.
+// ISSUE_INVOICE (with the invoice's request id record in that batch when
+// the request has one).
+//
+// # Request ids
+//
+// InvoiceRequest, ReturnRequest and VoidRequest may carry the caller's
+// RequestID (0: none). Fiscal memory stores it with each invoice of the
+// request (memory.KindRequest, read back as Invoice.RequestID), and a
+// request whose id is stored already is answered with the stored invoices
+// instead of being issued again, also by a Device opened later on the same
+// fiscal memory. The issue intent (op "issue_req": request id u64 ‖ the
+// invoice) holds the id, so an invoice stored by recovery has it too.
 //
 // # Crash consistency
 //

@@ -2,6 +2,7 @@ package register
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"math/bits"
 
@@ -21,11 +22,22 @@ import (
 //
 // On the cards an invoice costs VERIFY_FISCAL_PIN and ISSUE_INVOICE only; in
 // fiscal memory two batches (two syncs): {new PIN, intent} and {invoice,
-// intent done}.
+// request id, intent done}.
+//
+// Exactly once: a request with a RequestID that fiscal memory already
+// holds (after any interrupted operation is recovered) is not issued
+// again; the invoice stored for it is returned, whatever the request's
+// other fields and the register's state now (it may be closed for new
+// invoices). An id stored for an invoice of another type is ErrBadRequest.
+// The intent holds the id, so an invoice recovered after a power cut
+// has it too. Return and Void do the same.
 func (d *Device) Issue(ctx context.Context, req InvoiceRequest) (Invoice, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	const op = "issue"
+	if vs, done, err := d.replay(ctx, op, req.RequestID, fiscal.InvoiceNormal); done {
+		return first(vs), err
+	}
 	today, err := d.precheck(ctx, op)
 	if err != nil {
 		return Invoice{}, err
@@ -37,6 +49,7 @@ func (d *Device) Issue(ctx context.Context, req InvoiceRequest) (Invoice, error)
 	if d.perNormal+v.Detail.Total > d.ctl.TotalLimit {
 		return Invoice{}, newErr(op, ErrCumulativeLimit, nil, "period total %s + %s exceeds %s", d.perNormal, v.Detail.Total, d.ctl.TotalLimit)
 	}
+	v.RequestID = req.RequestID
 	return d.issueOne(ctx, op, today, v)
 }
 
@@ -48,6 +61,9 @@ func (d *Device) Return(ctx context.Context, req ReturnRequest) (Invoice, error)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	const op = "return"
+	if vs, done, err := d.replay(ctx, op, req.RequestID, fiscal.InvoiceReturn); done {
+		return first(vs), err
+	}
 	today, err := d.precheck(ctx, op)
 	if err != nil {
 		return Invoice{}, err
@@ -83,6 +99,7 @@ func (d *Device) Return(ctx context.Context, req ReturnRequest) (Invoice, error)
 	v := Invoice{
 		Detail:  fiscal.InvoiceDetail{Type: fiscal.InvoiceReturn, Total: orig.Detail.Total, Original: orig.Detail.Number},
 		Indexes: orig.Indexes, Amounts: orig.Amounts, Lines: orig.Lines, Payer: orig.Payer, Drawer: req.Drawer,
+		RequestID: req.RequestID,
 	}
 	if code != d.roll.Code {
 		v.OriginalCode = code // the GB detail names only the original's number
@@ -98,6 +115,9 @@ func (d *Device) Void(ctx context.Context, req VoidRequest) ([]Invoice, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	const op = "void"
+	if vs, done, err := d.replay(ctx, op, req.RequestID, fiscal.InvoiceVoid); done {
+		return vs, err
+	}
 	today, err := d.precheck(ctx, op)
 	if err != nil {
 		return nil, err
@@ -121,7 +141,7 @@ func (d *Device) Void(ctx context.Context, req VoidRequest) ([]Invoice, error) {
 				return out, err
 			}
 		}
-		v := Invoice{Detail: fiscal.InvoiceDetail{Type: fiscal.InvoiceVoid}, Indexes: d.ctl.Indexes, Drawer: req.Drawer}
+		v := Invoice{Detail: fiscal.InvoiceDetail{Type: fiscal.InvoiceVoid}, Indexes: d.ctl.Indexes, Drawer: req.Drawer, RequestID: req.RequestID}
 		inv, err := d.issueOne(ctx, op, today, v)
 		if err != nil {
 			return out, err
@@ -129,6 +149,41 @@ func (d *Device) Void(ctx context.Context, req VoidRequest) ([]Invoice, error) {
 		out = append(out, inv)
 	}
 	return out, nil
+}
+
+// replay answers a request whose id fiscal memory holds: done reports
+// that it did (with the stored invoices, or an error). An interrupted
+// operation is recovered first: it may be this request's invoice.
+func (d *Device) replay(ctx context.Context, op string, id uint64, typ fiscal.InvoiceType) (vs []Invoice, done bool, err error) {
+	if id == 0 {
+		return nil, false, nil
+	}
+	if d.closed {
+		return nil, true, newErr(op, ErrClosed, nil, "")
+	}
+	if d.pending {
+		if err := d.recover(ctx); err != nil {
+			return nil, true, err
+		}
+	}
+	vs, err = d.mem.InvoicesByRequestID(ctx, id)
+	switch {
+	case errors.Is(err, memory.ErrNotFound):
+		return nil, false, nil
+	case err != nil:
+		return nil, true, memErr(op, err)
+	case vs[0].Detail.Type != typ:
+		return nil, true, newErr(op, ErrBadRequest, nil, "request id %d was used for %v invoice %s/%d", id, vs[0].Detail.Type, vs[0].Code, vs[0].Detail.Number)
+	}
+	d.log.Info("register: request answered from fiscal memory", "op", op, "request_id", id, "invoices", len(vs))
+	return vs, true, nil
+}
+
+func first(vs []Invoice) Invoice {
+	if len(vs) == 0 {
+		return Invoice{}
+	}
+	return vs[0]
 }
 
 // precheck runs the pre-checks shared by issue, return and void, in the
@@ -228,8 +283,13 @@ func (d *Device) issueOne(ctx context.Context, op string, today fiscal.Date, v I
 	if err != nil {
 		return Invoice{}, newErr(op, ErrBadRequest, err, "")
 	}
-	id := d.newID()
-	if err := d.verifyPIN(ctx, op, new(memory.Batch).BeginIntent(memory.Intent{ID: id, Op: opIssue, Payload: payload})); err != nil {
+	in := memory.Intent{ID: d.newID(), Op: opIssue, Payload: payload}
+	if v.RequestID != 0 {
+		in.Op, in.Payload = opIssueReq, binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(payload)), v.RequestID)
+		in.Payload = append(in.Payload, payload...)
+	}
+	id := in.ID
+	if err := d.verifyPIN(ctx, op, new(memory.Batch).BeginIntent(in)); err != nil {
 		return Invoice{}, err
 	}
 	code, err := d.fc.IssueInvoice(ctx, block)

@@ -2,6 +2,7 @@ package register
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -63,9 +64,9 @@ func (d *Device) powerLoss(ctx context.Context, text string) {
 func (d *Device) recoverOne(ctx context.Context, in memory.Intent) error {
 	const op = "recover"
 	switch in.Op {
-	case opIssue:
+	case opIssue, opIssueReq:
 		var v Invoice
-		if err := decodeIssuePayload(in.Payload, &v); err != nil {
+		if err := decodeIssueIntent(in, &v); err != nil {
 			return newErr(op, ErrMemory, err, "intent %d payload", in.ID)
 		}
 		if err := d.ensureSelected(ctx); err != nil {
@@ -284,6 +285,26 @@ func (d *Device) recoverOne(ctx context.Context, in memory.Intent) error {
 		return nil
 	}
 	return newErr(op, ErrMemory, nil, "unknown intent %q", in.Op)
+}
+
+// decodeIssueIntent decodes the invoice of an issue intent, with its
+// request id for opIssueReq.
+func decodeIssueIntent(in memory.Intent, v *Invoice) error {
+	if in.Op != opIssueReq {
+		return decodeIssuePayload(in.Payload, v)
+	}
+	if len(in.Payload) < 8 {
+		return fmt.Errorf("%w: issue intent of %d bytes", memory.ErrInvalid, len(in.Payload))
+	}
+	id := binary.BigEndian.Uint64(in.Payload)
+	if id == 0 {
+		return fmt.Errorf("%w: issue intent with request id 0", memory.ErrInvalid)
+	}
+	if err := v.UnmarshalBinary(in.Payload[8:]); err != nil {
+		return err
+	}
+	v.RequestID = id
+	return nil
 }
 
 // decodeIssuePayload decodes an issue intent's invoice: memory's invoice

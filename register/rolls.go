@@ -14,6 +14,7 @@ import (
 const (
 	opInit       = "init"       // no payload
 	opIssue      = "issue"      // the invoice as it will be stored, without its 税控码 (memory's invoice payload; JSON before)
+	opIssueReq   = "issue_req"  // request id u64 ‖ the invoice as for opIssue (an invoice with a RequestID)
 	opDaily      = "daily"      // no payload: the close is redone from the last stored day
 	opDistribute = "distribute" // the number of waiting rolls before the command, 1 byte
 	opLoad       = "load"       // the 22-byte signed roll

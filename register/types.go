@@ -27,6 +27,11 @@ type InvoiceRequest struct {
 	// Lines are the goods lines, 1 to 10, each with a tax index the
 	// machine holds and a positive amount.
 	Lines []Line
+	// RequestID is the caller's id of this request (0: none). Fiscal
+	// memory stores it with the invoice (Invoice.RequestID), and a
+	// request whose id is stored already is not issued again: the stored
+	// invoice is returned. See Device.Issue.
+	RequestID uint64
 }
 
 // ReturnRequest asks for a return invoice (退票) of an earlier normal invoice.
@@ -37,6 +42,9 @@ type ReturnRequest struct {
 	Number uint32
 	// Drawer is the 开票人 of the return.
 	Drawer string
+	// RequestID is the caller's id of this request (0: none); as for
+	// InvoiceRequest.RequestID.
+	RequestID uint64
 }
 
 // VoidRequest asks for void invoices (废票) on the blank invoices starting at
@@ -49,6 +57,10 @@ type VoidRequest struct {
 	RestOfRoll bool
 	// Drawer is the 开票人.
 	Drawer string
+	// RequestID is the caller's id of this request (0: none); every void
+	// invoice of the request carries it. A request whose id is stored
+	// already returns the void invoices stored for it.
+	RequestID uint64
 }
 
 // Factory is the machine identity written once at the factory.
