@@ -54,7 +54,11 @@
 //   - V11: a ticket is handled by the customer's own service point. A1: by a
 //     unit authorised on the day the ticket was opened.
 //   - A9: customers served directly by the unit, special zone not counted,
-//     over technicians with a valid certificate at the evaluation time.
+//     over the unit's technicians with a valid certificate at the evaluation
+//     time. [StaffingOf] also rolls the figures up over the units below
+//     (province → city service centre → county service point, V11); a
+//     policy sets Scope "tree" to judge the ratio on that figure instead.
+//     The finding and the maintenance report say which figure is used.
 //   - G3: the warranty runs 1 year from payment (the sale), covers faults not
 //     caused by people, and needs proof of purchase and a known serial
 //     number; a covered repair that was charged is a breach. G4: an
@@ -109,7 +113,8 @@
 // finding of their ticket and never pause a clock; V6 itself is breached
 // when a ticket misses a commitment without an exception carrying a reason
 // and a plan. [Warranty] decides G3/G4 entitlement; [Evaluator.CallbackPlan]
-// gives a customer's callback schedule and gaps; [StaffingOf] the A9 ratio;
+// gives a customer's callback schedule and gaps; [StaffingOf] the A9 ratio
+// of a unit alone and with the units below it;
 // [Index.CanDispatch] and [Index.Dispatchable] the certificate rule (V12,
 // A10) before a dispatch.
 // [Evaluator.EvaluateTicket] streams one ticket at a time for large volumes.

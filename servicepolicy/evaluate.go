@@ -95,6 +95,7 @@ type Index struct {
 	fiscalCards map[string]int
 	userCards   map[string]int
 	installed   map[string]time.Time // customer → first installation
+	children    map[string][]string  // unit → units whose Parent it is, in Dataset order
 }
 
 // NewIndex indexes d.
@@ -108,9 +109,13 @@ func NewIndex(d *Dataset) *Index {
 		fiscalCards: make(map[string]int),
 		userCards:   make(map[string]int),
 		installed:   make(map[string]time.Time),
+		children:    make(map[string][]string),
 	}
 	for i := range d.Units {
 		ix.units[d.Units[i].ID] = &d.Units[i]
+		if p := d.Units[i].Parent; p != "" {
+			ix.children[p] = append(ix.children[p], d.Units[i].ID)
+		}
 	}
 	for i := range d.Customers {
 		ix.customers[d.Customers[i].ID] = &d.Customers[i]
@@ -824,33 +829,88 @@ func (e *Evaluator) evalCall(call *Call, now time.Time, dst []Finding) []Finding
 	return dst
 }
 
-// Staffing is a unit's staffing ratio (A9).
+// Staffing is a unit's staffing ratio (A9), for the unit alone and rolled up
+// with every unit below it.
 type Staffing struct {
 	Unit        string
-	Customers   int // customers served, special zone not counted
-	Technicians int // technicians with a valid certificate
+	Customers   int // customers served directly, special zone not counted
+	Technicians int // the unit's technicians with a valid certificate
 	Ratio       float64
+	// TreeCustomers, TreeTechnicians and TreeRatio count the unit and every
+	// unit below it (city centre with its county points, province with all).
+	TreeCustomers   int
+	TreeTechnicians int
+	TreeRatio       float64
+	// Below lists the units below the unit (children, grandchildren, ...).
+	Below []string
 }
 
-// StaffingOf computes the staffing of unit at now.
+// Of returns the customers, technicians and ratio of the given scope.
+func (s Staffing) Of(scope StaffingScope) (customers, technicians int, ratio float64) {
+	if scope == ScopeTree {
+		return s.TreeCustomers, s.TreeTechnicians, s.TreeRatio
+	}
+	return s.Customers, s.Technicians, s.Ratio
+}
+
+// Below returns the units below unit, breadth first; a cycle of Parent
+// links (which Dataset.Validate rejects) is cut where it closes.
+func (ix *Index) Below(unit string) []string {
+	seen := map[string]bool{unit: true}
+	var out []string
+	for q := []string{unit}; len(q) > 0; q = q[1:] {
+		for _, ch := range ix.children[q[0]] {
+			if !seen[ch] {
+				seen[ch] = true
+				out = append(out, ch)
+				q = append(q, ch)
+			}
+		}
+	}
+	return out
+}
+
+// StaffingOf computes the staffing of unit at now, alone and rolled up.
 func StaffingOf(ix *Index, unit string, now time.Time) Staffing {
-	s := Staffing{Unit: unit}
+	s := Staffing{Unit: unit, Below: ix.Below(unit)}
+	tree := make(map[string]bool, len(s.Below)+1)
+	tree[unit] = true
+	for _, u := range s.Below {
+		tree[u] = true
+	}
 	for i := range ix.D.Customers {
-		if c := &ix.D.Customers[i]; c.Unit == unit && c.Zone != ZoneSpecial {
-			s.Customers++
+		if c := &ix.D.Customers[i]; tree[c.Unit] && c.Zone != ZoneSpecial {
+			s.TreeCustomers++
+			if c.Unit == unit {
+				s.Customers++
+			}
 		}
 	}
 	for i := range ix.D.Technicians {
-		if t := &ix.D.Technicians[i]; t.Unit == unit {
+		if t := &ix.D.Technicians[i]; tree[t.Unit] {
 			if _, ok := t.CertifiedAt(now); ok {
-				s.Technicians++
+				s.TreeTechnicians++
+				if t.Unit == unit {
+					s.Technicians++
+				}
 			}
 		}
 	}
 	if s.Technicians > 0 {
 		s.Ratio = float64(s.Customers) / float64(s.Technicians)
 	}
+	if s.TreeTechnicians > 0 {
+		s.TreeRatio = float64(s.TreeCustomers) / float64(s.TreeTechnicians)
+	}
 	return s
+}
+
+// scopeText says in words which figure a ratio uses.
+func scopeText(scope StaffingScope, below int) string {
+	if scope == ScopeTree {
+		return "the unit and the " + strconv.Itoa(below) + " unit(s) below it"
+	}
+	return "the unit's own customers"
 }
 
 // evalUnit evaluates unit checks (A9).
@@ -861,16 +921,24 @@ func (e *Evaluator) evalUnit(ix *Index, u *Unit, now time.Time, dst []Finding) [
 		}
 		s := StaffingOf(ix, u.ID, now)
 		f := Finding{Commitment: c.ID, Level: c.Level, Subject: SubjectUnit, Record: u.ID, Unit: u.ID, Start: now}
-		got := fmt.Sprintf("%d customers, %d certified technicians", s.Customers, s.Technicians)
+		customers, techs, ratio := s.Of(c.Scope)
+		got := fmt.Sprintf("%d customers, %d certified technicians (%s)", customers, techs, scopeText(c.Scope, len(s.Below)))
 		switch {
-		case s.Customers == 0:
-			f.State, f.Why = NotApplicable, "no customers"
-		case s.Technicians == 0:
+		case customers == 0:
+			f.State, f.Why = NotApplicable, "no customers ("+scopeText(c.Scope, len(s.Below))+")"
+		case techs == 0:
 			f.State, f.Why = Breached, got
-		case s.Ratio > float64(c.Max):
-			f.State, f.Why = Breached, fmt.Sprintf("%s: %.0f per technician, max %d", got, s.Ratio, c.Max)
+		case ratio > float64(c.Max):
+			f.State, f.Why = Breached, fmt.Sprintf("%s: %.0f per technician, max %d", got, ratio, c.Max)
 		default:
-			f.State, f.Why = Met, fmt.Sprintf("%s: %.0f per technician, max %d", got, s.Ratio, c.Max)
+			f.State, f.Why = Met, fmt.Sprintf("%s: %.0f per technician, max %d", got, ratio, c.Max)
+		}
+		if len(s.Below) > 0 {
+			if c.Scope == ScopeTree {
+				f.Why += fmt.Sprintf("; own: %d customers, %d technicians", s.Customers, s.Technicians)
+			} else {
+				f.Why += fmt.Sprintf("; with the %d unit(s) below: %d customers, %d technicians", len(s.Below), s.TreeCustomers, s.TreeTechnicians)
+			}
 		}
 		if f.State == Breached && c.Level == BestEffort {
 			f.State = Missed

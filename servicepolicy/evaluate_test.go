@@ -478,3 +478,129 @@ func TestDeadlineConditionsHonourEvaluationTime(t *testing.T) {
 	require.Equal(t, NotApplicable, fs["V4"].State, fs["V4"].Why)
 	require.Equal(t, Pending, fs["V5"].State, fs["V5"].Why)
 }
+
+// V11's three levels: a province centre, a city centre, two county points.
+func treeDataset() *Dataset {
+	d := &Dataset{Units: []Unit{
+		{ID: "PROV", Authorised: Date{2020, 1, 1}},
+		{ID: "CITY", Parent: "PROV", Authorised: Date{2020, 1, 1}},
+		{ID: "CTY1", Parent: "CITY", Authorised: Date{2020, 1, 1}},
+		{ID: "CTY2", Parent: "CITY", Authorised: Date{2020, 1, 1}},
+	}}
+	add := func(unit string, n int, zone Zone) {
+		for i := 0; i < n; i++ {
+			d.Customers = append(d.Customers, Customer{ID: fmt.Sprint(unit, zone, i), Unit: unit, Zone: zone})
+		}
+	}
+	add("CITY", 100, ZoneUrban)
+	add("CTY1", 250, ZoneCounty)
+	add("CTY1", 40, ZoneSpecial)
+	add("CTY2", 150, ZoneCounty)
+	cert := []Certificate{{Number: "C", Issued: Date{2025, 1, 1}, Expires: Date{2027, 12, 31}}}
+	old := []Certificate{{Number: "X", Issued: Date{2020, 1, 1}, Expires: Date{2025, 12, 31}}}
+	d.Technicians = []Technician{
+		{ID: "t-city1", Unit: "CITY", Certificates: cert},
+		{ID: "t-city2", Unit: "CITY", Certificates: cert},
+		{ID: "t-cty1", Unit: "CTY1", Certificates: cert},
+		{ID: "t-cty1-old", Unit: "CTY1", Certificates: old},
+		{ID: "t-prov", Unit: "PROV", Certificates: cert},
+	}
+	return d
+}
+
+func TestStaffingRollUp(t *testing.T) {
+	d := treeDataset()
+	require.NoError(t, d.Validate())
+	ix := NewIndex(d)
+	now := at("2026-11-20 00:00")
+	cases := []struct {
+		unit                   string
+		own, ownT, tree, treeT int
+		below                  []string
+	}{
+		{"PROV", 0, 1, 500, 4, []string{"CITY", "CTY1", "CTY2"}},
+		{"CITY", 100, 2, 500, 3, []string{"CTY1", "CTY2"}},
+		{"CTY1", 250, 1, 250, 1, nil},
+		{"CTY2", 150, 0, 150, 0, nil},
+	}
+	for _, tc := range cases {
+		s := StaffingOf(ix, tc.unit, now)
+		require.Equal(t, tc.own, s.Customers, tc.unit)
+		require.Equal(t, tc.ownT, s.Technicians, tc.unit)
+		require.Equal(t, tc.tree, s.TreeCustomers, tc.unit)
+		require.Equal(t, tc.treeT, s.TreeTechnicians, tc.unit)
+		require.Equal(t, tc.below, s.Below, tc.unit)
+	}
+
+	tree := SeedPolicy()
+	for i := range tree.Commitments {
+		if tree.Commitments[i].ID == "A9" {
+			tree.Commitments[i].Scope = ScopeTree
+		}
+	}
+	states := []struct {
+		unit        string
+		own, rolled State
+		why         string
+	}{
+		// Own: CTY1 has 250 per technician; rolled up CITY has 500/3 = 167.
+		{"CTY1", Breached, Breached, "250 customers, 1 certified technicians"},
+		{"CITY", Met, Met, ""},
+		{"CTY2", Breached, Breached, "150 customers, 0 certified"},
+		// PROV serves nobody itself (n/a) but answers for 500 over 4 (125) below.
+		{"PROV", NotApplicable, Met, ""},
+	}
+	for _, p := range []struct {
+		pol  Policy
+		tree bool
+	}{{SeedPolicy(), false}, {tree, true}} {
+		e, err := NewEvaluator(p.pol, nil)
+		require.NoError(t, err)
+		ev, err := e.Evaluate(d, now)
+		require.NoError(t, err)
+		got := make(map[string]Finding)
+		for _, f := range ev.Findings {
+			if f.Commitment == "A9" {
+				got[f.Record] = f
+			}
+		}
+		for _, tc := range states {
+			want := tc.own
+			if p.tree {
+				want = tc.rolled
+			}
+			require.Equal(t, want, got[tc.unit].State, "%s tree=%v: %s", tc.unit, p.tree, got[tc.unit].Why)
+			if p.tree {
+				require.Contains(t, got[tc.unit].Why, "the unit and the", tc.unit)
+			} else {
+				require.Contains(t, got[tc.unit].Why, "the unit's own customers", tc.unit)
+			}
+		}
+		if p.tree {
+			require.Contains(t, got["CITY"].Why, "500 customers, 3 certified technicians")
+			require.Contains(t, got["CITY"].Why, "own: 100 customers, 2 technicians")
+		} else {
+			require.Contains(t, got["CITY"].Why, "with the 2 unit(s) below: 500 customers, 3 technicians")
+		}
+	}
+}
+
+func TestUnitParentLoopRejected(t *testing.T) {
+	d := &Dataset{Units: []Unit{{ID: "A", Parent: "C"}, {ID: "B", Parent: "A"}, {ID: "C", Parent: "B"}, {ID: "D", Parent: "A"}, {ID: "E", Parent: "E"}}}
+	err := d.Validate()
+	require.ErrorIs(t, err, ErrInvalidRecord)
+	require.Contains(t, err.Error(), "units[0].parent")
+	require.Contains(t, err.Error(), "units[4].parent")
+	require.NotContains(t, err.Error(), "units[3].parent", "D hangs below the loop but is not in it")
+	// An Index of unvalidated data still terminates.
+	require.ElementsMatch(t, []string{"B", "C", "D"}, NewIndex(d).Below("A"))
+}
+
+func TestStaffingScopeValidated(t *testing.T) {
+	p := Policy{Name: "x", Commitments: []Commitment{{ID: "A9", Title: "t", Kind: Check, Level: Mandatory, Subject: SubjectUnit, Check: CheckStaffing, Max: 200, Scope: "region"}}}
+	require.ErrorContains(t, p.Validate(), "commitments[0].scope")
+	_, err := ParsePolicy([]byte(`{"name": "x", "base": "seed", "commitments": [{"id": "A9", "scope": "tree"}]}`))
+	require.NoError(t, err)
+	_, err = ParsePolicy([]byte(`{"name": "x", "base": "seed", "commitments": [{"id": "V9", "scope": "tree"}]}`))
+	require.ErrorContains(t, err, "commitments[0].scope")
+}

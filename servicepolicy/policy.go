@@ -162,6 +162,18 @@ func checkSubject(c CheckName) (Subject, bool) {
 	return "", false
 }
 
+// StaffingScope says which units a staffing ratio (A9) counts.
+type StaffingScope string
+
+const (
+	// ScopeUnit counts the customers served directly by the unit and its
+	// own technicians.
+	ScopeUnit StaffingScope = "unit"
+	// ScopeTree rolls up: the unit and every unit below it (province →
+	// city service centre → county service point, V11).
+	ScopeTree StaffingScope = "tree"
+)
+
 // Topic is the kind of a contact.
 type Topic string
 
@@ -220,6 +232,10 @@ type Commitment struct {
 	Check CheckName `json:"check,omitempty"`
 	// Max is the staffing ratio (customers per technician) for CheckStaffing.
 	Max int `json:"max,omitempty"`
+	// Scope says whose customers and technicians the CheckStaffing ratio
+	// counts: the unit's own (ScopeUnit, the default when empty) or the
+	// unit's and every unit's below it (ScopeTree).
+	Scope StaffingScope `json:"scope,omitempty"`
 	// Items is the sale-bundle checklist for CheckBundle.
 	Items []string `json:"items,omitempty"`
 	// Warranty is the warranty period for CheckWarranty (G3: 1y).
@@ -333,6 +349,12 @@ func (c *Commitment) validate(path string) []error {
 		}
 		if c.Check == CheckStaffing && c.Max <= 0 {
 			bad("max", "must be positive")
+		}
+		switch {
+		case c.Scope != "" && c.Check != CheckStaffing:
+			bad("scope", "only for check "+string(CheckStaffing))
+		case c.Scope != "" && c.Scope != ScopeUnit && c.Scope != ScopeTree:
+			bad("scope", `want "unit" or "tree"`)
 		}
 		if c.Check == CheckBundle && len(c.Items) == 0 {
 			bad("items", "must list the bundle")

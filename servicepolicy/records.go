@@ -216,9 +216,23 @@ func (d *Dataset) Validate() error {
 	for i, u := range d.Units {
 		unique(units, idx("units", i)+".id", u.ID)
 	}
+	parent := make(map[string]string, len(d.Units))
 	for i, u := range d.Units {
 		if u.Parent != "" && !units[u.Parent] {
 			bad(idx("units", i)+".parent", fmt.Sprintf("unknown unit %q", u.Parent))
+		}
+		parent[u.ID] = u.Parent
+	}
+	// Parent links must not loop (V11's levels form a tree). Each walk up
+	// stops at a unit already walked, so this is linear in the units.
+	walk := make(map[string]int, len(d.Units)) // unit → 1 + index of the walk that reached it
+	for i, u := range d.Units {
+		for p := u.ID; p != "" && walk[p] == 0; p = parent[p] {
+			walk[p] = i + 1
+			if parent[p] != "" && walk[parent[p]] == i+1 {
+				bad(idx("units", i)+".parent", fmt.Sprintf("the parent links from unit %q loop back to %q", u.ID, parent[p]))
+				break
+			}
 		}
 	}
 	unit := func(field, id string) {

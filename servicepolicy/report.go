@@ -204,6 +204,9 @@ type MaintenanceReport struct {
 	Visits     int // on-site callbacks in the period
 	Complaints []Contact
 	Staffing   Staffing
+	// StaffingScope is the figure the policy's staffing ratio (A9) uses:
+	// ScopeUnit (also when empty) or ScopeTree.
+	StaffingScope StaffingScope
 }
 
 // MaintenanceReport builds the A11 report of unit for [from, to): every
@@ -223,9 +226,13 @@ func (e *Evaluator) MaintenanceReport(ix *Index, ev *Evaluation, unit string, fr
 		}
 	}
 	warranty := MonthsSpan(12)
+	r.StaffingScope = ScopeUnit
 	for _, c := range e.p.Commitments {
 		if c.Check == CheckWarranty {
 			warranty = c.Warranty
+		}
+		if c.Check == CheckStaffing && c.Scope == ScopeTree {
+			r.StaffingScope = ScopeTree
 		}
 	}
 	in := func(t time.Time) bool { return !t.IsZero() && !t.Before(from) && t.Before(to) }
@@ -343,7 +350,12 @@ func (r *MaintenanceReport) WriteText(w io.Writer) error {
 	fmt.Fprintf(ew, "Tickets: %d opened, %d closed (%d by phone), %d open at period end; %d part replacements, %d loaners\n",
 		r.Opened, r.Closed, r.ByPhone, r.Open, r.Parts, r.Loaners)
 	fmt.Fprintf(ew, "Installations: %d; callbacks: %d by phone, %d on site\n", r.Installed, r.PhoneCalls, r.Visits)
-	fmt.Fprintf(ew, "Staffing: %d customers, %d certified technicians\n\n", r.Staffing.Customers, r.Staffing.Technicians)
+	st := r.Staffing
+	fmt.Fprintf(ew, "Staffing: %d customers, %d certified technicians of the unit itself", st.Customers, st.Technicians)
+	if len(st.Below) > 0 {
+		fmt.Fprintf(ew, "; %d customers, %d with the %d unit(s) below", st.TreeCustomers, st.TreeTechnicians, len(st.Below))
+	}
+	fmt.Fprintf(ew, " (the A9 ratio uses %s)\n\n", scopeText(r.StaffingScope, len(st.Below)))
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ticket\tcustomer\tmachine\topened\tarrived\tclosed\toutcome\tpart\tloaner\twarranty\tbreaches\tfault")
 	for _, x := range r.Rows {

@@ -123,3 +123,31 @@ func TestComplaintArchive(t *testing.T) {
 	require.Len(t, recs, 3)
 	require.Equal(t, "breached", recs[2][5])
 }
+
+// The maintenance report gives both staffing figures and says which one the
+// policy's A9 ratio uses.
+func TestMaintenanceReportStaffingScope(t *testing.T) {
+	d := treeDataset()
+	ix := NewIndex(d)
+	now := at("2026-12-03 00:00")
+	from, to := at("2026-11-01 00:00"), at("2026-12-01 00:00")
+	tree, err := ParsePolicy([]byte(`{"name": "tree", "base": "seed", "commitments": [{"id": "A9", "scope": "tree"}]}`))
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		p    Policy
+		want string
+	}{
+		{SeedPolicy(), "Staffing: 100 customers, 2 certified technicians of the unit itself; 500 customers, 3 with the 2 unit(s) below (the A9 ratio uses the unit's own customers)"},
+		{tree, "(the A9 ratio uses the unit and the 2 unit(s) below it)"},
+	} {
+		e, err := NewEvaluator(tc.p, nil)
+		require.NoError(t, err)
+		ev, err := e.Evaluate(d, now)
+		require.NoError(t, err)
+		r, err := e.MaintenanceReport(ix, ev, "CITY", from, to)
+		require.NoError(t, err)
+		var b bytes.Buffer
+		require.NoError(t, r.WriteText(&b))
+		require.Contains(t, b.String(), tc.want)
+	}
+}
