@@ -16,6 +16,8 @@
 // The tests under the tag are the real-stack tier: they serve the card
 // emulator to pcscd through adapters/vpcd and run the card conformance
 // suite and a register flow through ebfe/scard → pcscd → vpcd → emulator.
+// The suite runs with every hook: a reset is a PC/SC reset, which vpcd
+// passes on to the emulator as its reset message.
 // They fail (never skip) when pcscd or the vpcd readers are missing. The
 // README's section "Real-stack tests: PC/SC" says how to start pcscd.
 //
