@@ -22,6 +22,13 @@
 //   - Check: a built-in rule named by Check (certified dispatch, warranty
 //     entitlement, staffing ratio, ...), applied to each record.
 //   - Report: a report to produce every Per (A11); see MaintenanceReport.
+//     With a Limit, each unit's report for a period (calendar months, Per
+//     in months) must be submitted within Limit after the period ends; a
+//     [ReportSubmission] in the records says when it was.
+//
+// Checks, like deadlines, judge only what has happened by the evaluation
+// time: a sale, dispatch, exception, closure or call after it makes the
+// finding n/a (or pending), never met or breached.
 //
 // Level "mandatory" makes a miss a breach; "best-effort" (尽量) makes it
 // "missed", reported but not a breach.
@@ -43,6 +50,12 @@
 //   - V4 (2 h) runs from the arrival and applies only to routine faults: no
 //     part ordered or replaced, machine not carried in. V5 (24 h) runs from
 //     the request and applies when a part is involved.
+//   - A11 (no figure in the seed): the monthly report is submitted within
+//     15 calendar days after the month. Each authorised unit is judged for
+//     every month that has ended, from the month of its authorisation or,
+//     if later, of its first ticket or submission; a report handed in
+//     before its period ended does not count. An unauthorised unit has no
+//     duty (n/a).
 //   - V7 (no figure in the seed): a loaner within 1 h of the machine being
 //     carried in. A12 (no figure): within 1 day of an estimate over 3 days.
 //   - A5 (1 working day) runs from the arrival. A8 (2 working days) runs
@@ -128,7 +141,10 @@
 // "T01"}); "opened" is required and no event may precede it. Unknown fields,
 // unknown references (a ticket's customer, a dispatch's technician) and
 // duplicate IDs are errors naming the field, such as
-// "tickets[3].events[1].kind". A customer's first installation is its
+// "tickets[3].events[1].kind". A submitted maintenance report is
+// {"unit": "NJ-01", "from": "2026-10-01", "to": "2026-10-31", "submitted":
+// "2026-11-12T10:00:00+08:00"} in "reports"; units' parent links must not
+// loop. A customer's first installation is its
 // Installed time, or else the earliest installation of its machines.
 //
 // # Reports

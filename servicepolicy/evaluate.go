@@ -96,6 +96,7 @@ type Index struct {
 	userCards   map[string]int
 	installed   map[string]time.Time // customer → first installation
 	children    map[string][]string  // unit → units whose Parent it is, in Dataset order
+	firstTicket map[string]time.Time // unit → its earliest ticket opened
 }
 
 // NewIndex indexes d.
@@ -110,6 +111,15 @@ func NewIndex(d *Dataset) *Index {
 		userCards:   make(map[string]int),
 		installed:   make(map[string]time.Time),
 		children:    make(map[string][]string),
+		firstTicket: make(map[string]time.Time),
+	}
+	for i := range d.Tickets {
+		t := &d.Tickets[i]
+		if o, ok := t.first(EvOpened); ok {
+			if f, seen := ix.firstTicket[t.Unit]; !seen || o.At.Before(f) {
+				ix.firstTicket[t.Unit] = o.At
+			}
+		}
 	}
 	for i := range d.Units {
 		ix.units[d.Units[i].ID] = &d.Units[i]
@@ -252,6 +262,9 @@ func (e *Evaluator) Evaluate(d *Dataset, now time.Time) (*Evaluation, error) {
 	}
 	for i := range d.Units {
 		ev.Findings = e.evalUnit(ix, &d.Units[i], now, ev.Findings)
+		if ev.Findings, err = e.evalReports(ix, &d.Units[i], now, ev.Findings); err != nil {
+			return nil, err
+		}
 	}
 	return ev, nil
 }
@@ -946,4 +959,109 @@ func (e *Evaluator) evalUnit(ix *Index, u *Unit, now time.Time, dst []Finding) [
 		dst = append(dst, f)
 	}
 	return dst
+}
+
+// reportPeriod returns the period of months months (aligned to calendar
+// months: January, or every third month from January, ...) holding t.
+func reportPeriod(t time.Time, months int) time.Time {
+	t = t.In(cst)
+	m := (t.Year()*12 + int(t.Month()) - 1) / months * months
+	return time.Date(m/12, time.Month(m%12+1), 1, 0, 0, 0, 0, cst)
+}
+
+// periodLabel names a report period: "2026-10" for a month,
+// "2026-10..2026-12" for longer ones.
+func periodLabel(from, to time.Time) string {
+	last := to.AddDate(0, 0, -1)
+	if from.Year() == last.Year() && from.Month() == last.Month() {
+		return from.Format("2006-01")
+	}
+	return from.Format("2006-01") + ".." + last.Format("2006-01")
+}
+
+// maxReportPeriods bounds the periods judged per unit and commitment.
+const maxReportPeriods = 1000
+
+// evalReports evaluates report commitments with a limit (A11) on unit u:
+// one finding per period that has ended by now, from the period holding
+// the later of the unit's authorisation and its first record (first ticket
+// opened or first report submitted). An unauthorised unit has no duty.
+func (e *Evaluator) evalReports(ix *Index, u *Unit, now time.Time, dst []Finding) ([]Finding, error) {
+	for i := range e.p.Commitments {
+		c := &e.p.Commitments[i]
+		if c.Kind != Report || c.Limit.IsZero() || c.Per.Months <= 0 {
+			continue
+		}
+		base := Finding{Commitment: c.ID, Level: c.Level, Subject: SubjectUnit, Record: u.ID, Unit: u.ID}
+		if u.Authorised == (Date{}) {
+			f := base
+			f.State, f.Why = NotApplicable, "unit not authorised: no reporting duty"
+			dst = append(dst, f)
+			continue
+		}
+		first := ix.firstTicket[u.ID]
+		var subs []ReportSubmission
+		for _, r := range ix.D.Reports {
+			if r.Unit != u.ID {
+				continue
+			}
+			subs = append(subs, r)
+			if f := r.From.Time(); first.IsZero() || f.Before(first) {
+				first = f
+			}
+		}
+		if first.IsZero() {
+			continue
+		}
+		if a := u.Authorised.Time(); first.Before(a) {
+			first = a
+		}
+		ps := reportPeriod(first, c.Per.Months)
+		for k := 0; k < maxReportPeriods; k++ {
+			pe := addMonths(ps, c.Per.Months)
+			if pe.After(now) {
+				break
+			}
+			f := base
+			f.Record = u.ID + "@" + periodLabel(ps, pe)
+			f.Start = pe
+			var err error
+			if f.Due, err = apply(e.cal, c.clock(), pe, c.Limit); err != nil {
+				return dst, recordError("unit", u.ID, err)
+			}
+			from, to := DateOf(ps), DateOf(pe.Add(-time.Nanosecond))
+			var early time.Time
+			for _, r := range subs {
+				if r.From != from || r.To != to || r.Submitted.After(now) {
+					continue
+				}
+				if r.Submitted.Before(pe) {
+					early = r.Submitted
+					continue
+				}
+				if f.Stop.IsZero() || r.Submitted.Before(f.Stop) {
+					f.Stop = r.Submitted
+				}
+			}
+			switch {
+			case !f.Stop.IsZero() && !f.Stop.After(f.Due):
+				f.State, f.Why = Met, "submitted "+stamp(f.Stop)+", due "+stamp(f.Due)
+			case !f.Stop.IsZero():
+				f.State, f.Why = Breached, "submitted "+stamp(f.Stop)+", after the due time "+stamp(f.Due)+" (limit "+c.Limit.String()+" after the period)"
+			case now.Before(f.Due):
+				f.State, f.Why = Pending, "not submitted yet; due "+stamp(f.Due)
+			default:
+				f.State, f.Why = Breached, "not submitted by "+stamp(f.Due)+" (limit "+c.Limit.String()+" after the period)"
+			}
+			if !early.IsZero() && f.State != Met {
+				f.Why += "; a report dated " + stamp(early) + " was handed in before the period ended and does not count"
+			}
+			if f.State == Breached && c.Level == BestEffort {
+				f.State = Missed
+			}
+			dst = append(dst, f)
+			ps = pe
+		}
+	}
+	return dst, nil
 }

@@ -604,3 +604,90 @@ func TestStaffingScopeValidated(t *testing.T) {
 	_, err = ParsePolicy([]byte(`{"name": "x", "base": "seed", "commitments": [{"id": "V9", "scope": "tree"}]}`))
 	require.ErrorContains(t, err, "commitments[0].scope")
 }
+
+// A11: the report for a month is due 15 days after the month ends.
+func TestReportSubmission(t *testing.T) {
+	mk := func(subs ...ReportSubmission) *Dataset {
+		d := fixture()
+		d.Units[0].Authorised = Date{2026, 8, 20}
+		d.Tickets = []Ticket{{ID: "K", Unit: "P1", Customer: "urban", Events: evs(EvOpened, "2026-09-10 10:00", EvArrived, "2026-09-10 10:20", EvFixed, "2026-09-10 11:00")}}
+		d.Reports = subs
+		return d
+	}
+	sub := func(from, to Date, when string) ReportSubmission {
+		return ReportSubmission{Unit: "P1", From: from, To: to, Submitted: at(when)}
+	}
+	sep, oct := [2]Date{{2026, 9, 1}, {2026, 9, 30}}, [2]Date{{2026, 10, 1}, {2026, 10, 31}}
+	cases := []struct {
+		name   string
+		d      *Dataset
+		now    string
+		record string
+		want   State
+		why    string
+	}{
+		{"September running: nothing due", mk(), "2026-09-30 23:00", "P1@2026-09", 0, ""},
+		{"September ended, within 15 days", mk(), "2026-10-10 00:00", "P1@2026-09", Pending, "due 2026-10-16 00:00"},
+		{"not submitted in time", mk(), "2026-10-16 00:00", "P1@2026-09", Breached, "not submitted by 2026-10-16 00:00"},
+		{"submitted on the 15th", mk(sub(sep[0], sep[1], "2026-10-15 17:00")), "2026-11-20 00:00", "P1@2026-09", Met, "submitted 2026-10-15 17:00"},
+		{"submitted late", mk(sub(sep[0], sep[1], "2026-10-20 09:00")), "2026-11-20 00:00", "P1@2026-09", Breached, "after the due time"},
+		{"submission after now is not known yet", mk(sub(sep[0], sep[1], "2026-10-12 09:00")), "2026-10-11 00:00", "P1@2026-09", Pending, "not submitted yet"},
+		{"submitted before the month ended does not count", mk(sub(sep[0], sep[1], "2026-09-28 09:00")), "2026-10-20 00:00", "P1@2026-09", Breached, "before the period ended"},
+		{"a report for another period does not count", mk(sub(oct[0], oct[1], "2026-10-05 09:00")), "2026-10-20 00:00", "P1@2026-09", Breached, "not submitted"},
+		{"October is judged too", mk(sub(sep[0], sep[1], "2026-10-15 17:00")), "2026-11-20 00:00", "P1@2026-10", Breached, "not submitted by 2026-11-16 00:00"},
+		{"August is before the first ticket", mk(), "2026-11-20 00:00", "P1@2026-08", 0, ""},
+		{"an unauthorised unit has no duty", mk(), "2026-11-20 00:00", "U2", NotApplicable, "not authorised"},
+	}
+	for _, tc := range cases {
+		require.NoError(t, tc.d.Validate(), tc.name)
+		fs := findings(t, tc.d, tc.now)
+		got, ok := fs["A11/"+tc.record]
+		if tc.want == 0 {
+			require.False(t, ok, "%s: unexpected %v", tc.name, got)
+			continue
+		}
+		require.True(t, ok, "%s: no finding", tc.name)
+		require.Len(t, got, 1, tc.name)
+		require.Equal(t, tc.want, got[0].State, "%s: %s", tc.name, got[0].Why)
+		require.Contains(t, got[0].Why, tc.why, tc.name)
+	}
+
+	// The limit is configurable; a quarterly report is aligned to quarters.
+	p, err := ParsePolicy([]byte(`{"name": "q", "base": "seed", "commitments": [{"id": "A11", "per": "3mo", "limit": "30d"}]}`))
+	require.NoError(t, err)
+	e, err := NewEvaluator(p, nil)
+	require.NoError(t, err)
+	ev, err := e.Evaluate(mk(sub(Date{2026, 7, 1}, Date{2026, 9, 30}, "2026-10-25 10:00")), at("2026-11-20 00:00"))
+	require.NoError(t, err)
+	var q []Finding
+	for _, f := range ev.Findings {
+		if f.Commitment == "A11" && f.Unit == "P1" {
+			q = append(q, f)
+		}
+	}
+	require.Len(t, q, 1)
+	require.Equal(t, "P1@2026-07..2026-09", q[0].Record)
+	require.Equal(t, Met, q[0].State, q[0].Why)
+	require.Equal(t, at("2026-10-31 00:00"), q[0].Due)
+
+	_, err = ParsePolicy([]byte(`{"name": "q", "base": "seed", "commitments": [{"id": "A11", "per": "30d"}]}`))
+	require.ErrorContains(t, err, "commitments[0].per")
+}
+
+func TestReportSubmissionValidated(t *testing.T) {
+	d := fixture()
+	d.Reports = []ReportSubmission{
+		{Unit: "nope", From: Date{2026, 9, 1}, To: Date{2026, 9, 30}, Submitted: at("2026-10-10 10:00")},
+		{Unit: "P1", From: Date{2026, 9, 1}, To: Date{2026, 8, 30}, Submitted: at("2026-10-10 10:00")},
+		{Unit: "P1", From: Date{2026, 9, 1}, To: Date{2026, 9, 30}},
+	}
+	err := d.Validate()
+	require.ErrorIs(t, err, ErrInvalidRecord)
+	for _, f := range []string{"reports[0].unit", "reports[1].to", "reports[2].submitted"} {
+		require.Contains(t, err.Error(), f)
+	}
+	_, err = ParseDataset([]byte(`{"units": [{"id": "P1"}], "customers": [], "reports": [{"unit": "P1", "from": "2026-09-01", "to": "2026-09-31", "submitted": "2026-10-10T10:00:00+08:00"}]}`))
+	var fe *FieldError
+	require.ErrorAs(t, err, &fe)
+	require.Contains(t, fe.Field, "reports")
+}

@@ -63,7 +63,10 @@ const (
 	Quota Kind = "quota"
 	// Check: a built-in rule named by Check, applied to each record.
 	Check Kind = "check"
-	// Report: a report to produce every Per (A11); evaluation yields nothing.
+	// Report: a report to produce every Per (A11). With a Limit, each
+	// unit's report for a period must be submitted within Limit after the
+	// period ends (Per in months, periods aligned to calendar months);
+	// without one, evaluation yields nothing.
 	Report Kind = "report"
 )
 
@@ -364,6 +367,10 @@ func (c *Commitment) validate(path string) []error {
 		}
 	case Report:
 		span("per", c.Per, true)
+		span("limit", c.Limit, false)
+		if !c.Limit.IsZero() && c.Per.Months == 0 {
+			bad("per", "a report with a limit needs per in months (periods follow the calendar months)")
+		}
 	default:
 		bad("kind", `want "deadline", "quota", "check" or "report"`)
 	}

@@ -161,6 +161,20 @@ type Call struct {
 	Answered bool      `json:"answered"`
 }
 
+// ReportSubmission records that a unit handed its periodic maintenance
+// report (A11) for a period to its tax office.
+type ReportSubmission struct {
+	Unit string `json:"unit"`
+	// From and To are the first and the last day of the period covered.
+	From Date `json:"from"`
+	To   Date `json:"to"`
+	// Submitted is when the report was handed over.
+	Submitted time.Time `json:"submitted"`
+	// TaxOffice and Reference (a receipt number) are for the record.
+	TaxOffice string `json:"tax_office,omitempty"`
+	Reference string `json:"reference,omitempty"`
+}
+
 // Dataset holds the service records of one or more units.
 type Dataset struct {
 	Units       []Unit       `json:"units"`
@@ -171,6 +185,8 @@ type Dataset struct {
 	Callbacks   []Callback   `json:"callbacks,omitempty"`
 	Contacts    []Contact    `json:"contacts,omitempty"`
 	Calls       []Call       `json:"calls,omitempty"`
+	// Reports are the maintenance reports submitted (A11).
+	Reports []ReportSubmission `json:"reports,omitempty"`
 }
 
 // ParseDataset reads a Dataset from JSON (the field names of the types in
@@ -346,6 +362,21 @@ func (d *Dataset) Validate() error {
 		unit(f+".unit", c.Unit)
 		if c.At.IsZero() {
 			bad(f+".at", "must be set")
+		}
+	}
+	for i, r := range d.Reports {
+		f := idx("reports", i)
+		unit(f+".unit", r.Unit)
+		switch {
+		case !r.From.Valid():
+			bad(f+".from", "must be a date")
+		case !r.To.Valid():
+			bad(f+".to", "must be a date")
+		case r.To.Before(r.From):
+			bad(f+".to", "before from")
+		}
+		if r.Submitted.IsZero() {
+			bad(f+".submitted", "must be set")
 		}
 	}
 	return errors.Join(errs...)

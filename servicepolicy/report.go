@@ -204,6 +204,9 @@ type MaintenanceReport struct {
 	Visits     int // on-site callbacks in the period
 	Complaints []Contact
 	Staffing   Staffing
+	// Submitted lists the submissions of this report (same unit, same
+	// first and last day), in the order recorded (A11).
+	Submitted []ReportSubmission
 	// StaffingScope is the figure the policy's staffing ratio (A9) uses:
 	// ScopeUnit (also when empty) or ScopeTree.
 	StaffingScope StaffingScope
@@ -306,6 +309,11 @@ func (e *Evaluator) MaintenanceReport(ix *Index, ev *Evaluation, unit string, fr
 			}
 		}
 	}
+	for _, s := range ix.D.Reports {
+		if s.Unit == unit && s.From == DateOf(from) && s.To == DateOf(to.Add(-time.Nanosecond)) {
+			r.Submitted = append(r.Submitted, s)
+		}
+	}
 	for _, c := range ix.D.Contacts {
 		if c.Unit == unit && c.Topic == TopicComplaint && c.Received.Before(to) && (c.Closed.IsZero() || !c.Closed.Before(from)) {
 			r.Complaints = append(r.Complaints, c)
@@ -346,7 +354,15 @@ func dash(s string) string {
 func (r *MaintenanceReport) WriteText(w io.Writer) error {
 	ew := &errWriter{w: w}
 	fmt.Fprintf(ew, "税控设备维修维护情况报告 / Maintenance report to %s\n", dash(r.Unit.TaxOffice))
-	fmt.Fprintf(ew, "Service unit %s (%s), period %s to %s\n\n", r.Unit.ID, r.Unit.Name, day(r.From), day(r.To.Add(-time.Nanosecond)))
+	fmt.Fprintf(ew, "Service unit %s (%s), period %s to %s\n", r.Unit.ID, r.Unit.Name, day(r.From), day(r.To.Add(-time.Nanosecond)))
+	if len(r.Submitted) == 0 {
+		fmt.Fprint(ew, "Submitted: not yet\n\n")
+	} else {
+		for _, s := range r.Submitted {
+			fmt.Fprintf(ew, "Submitted: %s to %s, reference %s\n", stamp(s.Submitted), dash(s.TaxOffice), dash(s.Reference))
+		}
+		fmt.Fprintln(ew)
+	}
 	fmt.Fprintf(ew, "Tickets: %d opened, %d closed (%d by phone), %d open at period end; %d part replacements, %d loaners\n",
 		r.Opened, r.Closed, r.ByPhone, r.Open, r.Parts, r.Loaners)
 	fmt.Fprintf(ew, "Installations: %d; callbacks: %d by phone, %d on site\n", r.Installed, r.PhoneCalls, r.Visits)

@@ -38,6 +38,9 @@ func TestSampleShowsRealBreaches(t *testing.T) {
 		"Maintenance report to 南京市玄武区税务局",
 		"Tickets: 11 opened, 8 closed (1 by phone), 3 open at period end",
 		"Q2611-02 C02 received 11-13 09:00, replied 11-16 11:00 (breached), closed 11-17 10:00 (breached)",
+		"A11  breached JS   JS@2026-10 submitted 2026-11-19 15:00, after the due time 2026-11-16 00:00 (limit 15d after the period)",
+		"Submitted: not yet",
+		"Staffing: 7 customers, 2 certified technicians of the unit itself (the A9 ratio uses the unit's own customers)",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q", want)
@@ -120,5 +123,28 @@ func TestStricterPolicyFile(t *testing.T) {
 	}
 	if !strings.Contains(out, "NJ-01  X1   best-effort") {
 		t.Error("added commitment X1 missing from the summary")
+	}
+}
+
+// NJ-01 handed in October's report on 12 November (met); November's is
+// pending until 16 December and breached after it.
+func TestReportSubmissionOverTime(t *testing.T) {
+	for _, tc := range []struct{ now, want, not string }{
+		{"2026-11-30T20:00:00+08:00", "NJ-01  A11  mandatory    1    0", "NJ-01@2026-10"},
+		{"2026-12-10T09:00:00+08:00", "NJ-01  A11  mandatory    0    0         0       1", "A11  breached NJ-01"},
+		{"2026-12-16T09:00:00+08:00", "A11  breached NJ-01 NJ-01@2026-11 not submitted by 2026-12-16 00:00", ""},
+	} {
+		o := defaults()
+		o.now = tc.now
+		var b bytes.Buffer
+		if err := run(&b, o); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), tc.want) {
+			t.Errorf("at %s: output lacks %q", tc.now, tc.want)
+		}
+		if tc.not != "" && strings.Contains(b.String(), tc.not) {
+			t.Errorf("at %s: output has %q", tc.now, tc.not)
+		}
 	}
 }
