@@ -194,6 +194,8 @@ func FuzzParseDataset(f *testing.F) {
 	f.Add(b)
 	f.Add([]byte(`{"units": [{"id": "P1"}], "customers": [{"id": "c", "unit": "P1", "zone": "urban"}], "tickets": [{"id": "k", "unit": "P1", "customer": "c", "events": [{"kind": "opened", "at": "2026-11-02T10:00:00+08:00"}]}]}`))
 	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"units": [{"id": "A", "parent": "B", "authorised": "2026-01-01"}, {"id": "B", "parent": "A"}], "customers": [], "reports": [{"unit": "A", "from": "2026-09-01", "to": "2026-09-30", "submitted": "2026-10-10T10:00:00+08:00"}]}`))
+	f.Add([]byte(`{"units": [{"id": "A", "authorised": "0001-01-01"}, {"id": "B", "parent": "A"}], "customers": [{"id": "c", "unit": "B", "zone": "urban"}], "reports": [{"unit": "A", "from": "0001-01-01", "to": "0001-01-31", "submitted": "2026-10-10T10:00:00+08:00"}]}`))
 	e, err := NewEvaluator(SeedPolicy(), nil)
 	if err != nil {
 		f.Fatal(err)

@@ -151,3 +151,22 @@ func TestMaintenanceReportStaffingScope(t *testing.T) {
 		require.Contains(t, b.String(), tc.want)
 	}
 }
+
+func TestMaintenanceReportSubmission(t *testing.T) {
+	d := sampleFixture()
+	d.Reports = []ReportSubmission{
+		{Unit: "P1", From: Date{2026, 11, 1}, To: Date{2026, 11, 30}, Submitted: at("2026-12-05 10:00"), TaxOffice: "市税务局", Reference: "R-11"},
+		{Unit: "P1", From: Date{2026, 10, 1}, To: Date{2026, 10, 31}, Submitted: at("2026-11-05 10:00"), Reference: "R-10"},
+	}
+	e, err := NewEvaluator(SeedPolicy(), nil)
+	require.NoError(t, err)
+	ev, err := e.Evaluate(d, at("2026-12-06 00:00"))
+	require.NoError(t, err)
+	r, err := e.MaintenanceReport(NewIndex(d), ev, "P1", at("2026-11-01 00:00"), at("2026-12-01 00:00"))
+	require.NoError(t, err)
+	require.Len(t, r.Submitted, 1, "only the November report belongs to the November period")
+	var b bytes.Buffer
+	require.NoError(t, r.WriteText(&b))
+	require.Contains(t, b.String(), "Submitted: 2026-12-05 10:00 to 市税务局, reference R-11")
+	require.NotContains(t, b.String(), "R-10")
+}
