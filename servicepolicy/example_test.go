@@ -80,3 +80,23 @@ func ExampleCalendar_AddWorkingDays() {
 	// 3 2025-02-05 Wed 18:00
 	// true
 }
+
+// A working day with a lunch break: 09:00-12:00 and 13:30-18:00.
+func ExampleCalendarOptions_intervals() {
+	cal, err := servicepolicy.NewCalendar(servicepolicy.CalendarOptions{Intervals: []servicepolicy.WorkingDay{
+		{Start: 9 * time.Hour, End: 12 * time.Hour},
+		{Start: 13*time.Hour + 30*time.Minute, End: 18 * time.Hour},
+	}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	start := time.Date(2026, 11, 24, 11, 0, 0, 0, servicepolicy.CST())
+	due, err := cal.AddWorkingHours(start, 2)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(cal.DayLength(), due.Format("2006-01-02 15:04"))
+	// Output: 7h30m0s 2026-11-24 14:30
+}
