@@ -80,3 +80,31 @@ func BenchmarkInvoiceThroughPCSC(b *testing.B) {
 	b.ReportMetric(float64(apdus)/float64(b.N), "APDUs/invoice")
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "invoices/s")
 }
+
+// BenchmarkResetThroughPCSC measures a card reset through PC/SC, as the
+// conformance suite's Reset hook does it: SCardReconnect with
+// SCARD_RESET_CARD (pcscd -> vpcd's reset message -> the card, then the
+// ATR read again), followed by one APDU (the SELECT a host sends next).
+func BenchmarkResetThroughPCSC(b *testing.B) {
+	pc := openClient(b)
+	toy := &toyCard{name: 2}
+	_, reader := insert(b, pc, 0, toy)
+	k := connect(b, pc, reader, nil)
+	ctx := context.Background()
+	apdu := []byte{0x00, 0xA4, 0x04, 0x00, 0x06, 'T', 'S', 'A', 'M', '0', '1'}
+	before := toy.resets()
+	b.ResetTimer()
+	for b.Loop() {
+		if err := k.Reconnect(ctx, true); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := k.Transmit(ctx, apdu); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if got := toy.resets() - before; got < b.N {
+		b.Fatalf("%d resets through PC/SC reached the card %d times", b.N, got)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "resets/s")
+}
