@@ -19,8 +19,9 @@ func TestEmulatorFivePINTries(t *testing.T) {
 	cardtest.Run(t, cardtest.EmulatorCards(emulator.IssueOptions{Options: emulator.Options{PINRetries: 5}}))
 }
 
-// TestEmulatorWithoutHooks runs the suite as a real stack without hooks
-// would (adapters/pcsc): every subtest must pass, none may skip.
+// TestEmulatorWithoutHooks runs the suite as it runs on card sets that offer
+// no hooks (real cards in readers, where nothing can reset or fault a card on
+// request): every subtest must pass, none may skip.
 func TestEmulatorWithoutHooks(t *testing.T) {
 	base := cardtest.EmulatorCards(emulator.IssueOptions{})
 	cardtest.Run(t, func(t *testing.T) cardtest.Cards {
