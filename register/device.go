@@ -545,6 +545,42 @@ func (d *Device) InvoiceByNumber(ctx context.Context, code fiscal.InvoiceCode, n
 	return v, nil
 }
 
+// InvoicesByRequestID returns the invoices stored for a request id (see
+// InvoiceRequest.RequestID), oldest first, or an error matching
+// ErrNotFound if none was issued for it. An interrupted operation is
+// recovered first (it may be this request's invoice); if that cannot be
+// done yet (no fiscal card), the error says so and the answer is unknown.
+func (d *Device) InvoicesByRequestID(ctx context.Context, id uint64) ([]Invoice, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	const op = "invoices by request id"
+	if d.closed {
+		return nil, newErr(op, ErrClosed, nil, "")
+	}
+	if d.pending {
+		if err := d.recover(ctx); err != nil {
+			return nil, err
+		}
+	}
+	vs, err := d.mem.InvoicesByRequestID(ctx, id)
+	if err != nil {
+		if errors.Is(err, memory.ErrNotFound) {
+			return nil, newErr(op, ErrNotFound, err, "")
+		}
+		return nil, memErr(op, err)
+	}
+	return vs, nil
+}
+
+// Now returns the register's time: its clock (Config.Clock) plus the
+// offset a clock inspection (check type 3) set. It is the time the
+// register dates invoices and records with.
+func (d *Device) Now() time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.now()
+}
+
 // LastInvoice returns the newest stored invoice.
 func (d *Device) LastInvoice(ctx context.Context) (Invoice, error) {
 	v, err := d.mem.LastInvoice(ctx)

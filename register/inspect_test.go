@@ -96,6 +96,9 @@ func TestInspection(t *testing.T) {
 	set := r.clock.Now().Add(36 * time.Hour)
 	_, err = r.dev.Inspect(ctx, register.InspectRequest{Check: c3, SetTime: set})
 	r.must(err)
+	if got := r.dev.Now(); !got.Equal(set.Truncate(time.Second)) {
+		t.Fatalf("Now after clock inspection %v, want %v", got, set.Truncate(time.Second))
+	}
 	if got := r.dev.Status().Today; got != before.AddDays(1) {
 		t.Fatalf("today after clock inspection %v, want %v", got, before.AddDays(1))
 	}

@@ -110,7 +110,11 @@ type Client struct {
 	// false until one arrived and after this client set the clock.
 	clockOff   time.Duration
 	clockKnown bool
-	stats      ClientStats
+	// noByRequest is set once the register answered CmdInvoicesByRequest
+	// "unknown command": it does not store request ids, so reconciliation
+	// goes by content from then on.
+	noByRequest bool
+	stats       ClientStats
 }
 
 // noteClock records the time of an invoice the register issued just now:
@@ -129,6 +133,7 @@ type ClientStats struct {
 	Resends         int64 // read-only exchanges repeated after a failure
 	IssueResends    int64 // issuing requests sent again after reconciliation
 	Reconciliations int64
+	ReconciledByID  int64 // reconciliations the register answered by request id (CmdInvoicesByRequest)
 	Timeouts        int64
 	StaleReplies    int64 // well-formed replies that did not fit the exchange
 	Waits           int64 // WT frames received

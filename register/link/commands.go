@@ -54,6 +54,7 @@ var commandNames = map[Command]string{
 	CmdInspect: "inspection to check card", CmdCardPowerOn: "card power on", CmdCardPowerOff: "card power off",
 	CmdCardAPDU: "card APDU", CmdSelfTestMemory: "self-test memory", CmdSelfTestFiscal: "self-test fiscal card",
 	CmdSelfTestUser: "self-test user card", CmdSelfTestClock: "self-test clock",
+	CmdInvoicesByRequest: "invoice upload by request id",
 }
 
 func (c Command) String() string {

@@ -18,8 +18,10 @@ type DeviceOptions struct {
 	// daily data (44), declaration upload (3E) and roll usage (3C); without
 	// it those commands answer "unknown command".
 	Memory *memory.Memory
-	// Clock is the device's clock (default time.Now); it answers 3A and
-	// 41. Give the same function as register.Config.Clock.
+	// Clock is no longer read: 3A, 41 and the clock self-test (5F) report
+	// register.Device.Now, the time the register dates invoices with (its
+	// Config.Clock plus the offset a clock inspection set). Kept so that
+	// existing code compiles.
 	Clock func() time.Time
 	// SetClock, if set, carries out 3B (set date/time), for example by
 	// moving the offset of a clock shared with the device. Without it 3B
@@ -58,18 +60,17 @@ type CardReader interface {
 // DeviceHandler serves a register.Device over the link. Errors of the
 // device travel as their 税控器 codes (register.ErrorCode).
 //
-// The device does not store request ids; the Server remembers the ids of
-// recent invoices and fills them into uploads, so reconciliation by request
-// id works while the server runs. Invoice numbers in the number-range
+// The issuing commands pass their request id to the device, which stores
+// it with the invoices in fiscal memory and answers a repeated id from
+// there (also after a restart of the server or the register); uploads
+// carry the stored ids, and CmdInvoicesByRequest (RequestHandler) looks
+// invoices up by id. Invoice numbers in the number-range
 // commands are looked up in the loaded roll when the range is small
 // (≤ 256 numbers) and in all of fiscal memory otherwise.
 func DeviceHandler(dev *register.Device, opts *DeviceOptions) Handler {
 	h := &deviceHandler{dev: dev}
 	if opts != nil {
 		h.opts = *opts
-	}
-	if h.opts.Clock == nil {
-		h.opts.Clock = time.Now
 	}
 	return h
 }
@@ -135,7 +136,7 @@ func dateOnly(d fiscal.Date) time.Time {
 
 func toInvoice(v register.Invoice) Invoice {
 	return Invoice{No: v.Detail.Number, Type: InvoiceType(v.Detail.Type), Time: dateTime(v.Detail.Date, v.Time),
-		Total: u32(v.Detail.Total), FiscalCode: v.Detail.FiscalCode, OriginalNo: v.Detail.Original}
+		Total: u32(v.Detail.Total), FiscalCode: v.Detail.FiscalCode, OriginalNo: v.Detail.Original, RequestID: v.RequestID}
 }
 
 func toDetail(v register.Invoice) InvoiceDetail {
@@ -157,7 +158,7 @@ func (h *deviceHandler) Connect(context.Context) (ConnectInfo, error) {
 
 func (h *deviceHandler) Status(context.Context) (StatusInfo, error) {
 	s := h.dev.Status()
-	st := StatusInfo{Time: h.opts.Clock().In(chinaTime).Truncate(time.Second), NextInvoice: s.Next,
+	st := StatusInfo{Time: h.dev.Now().In(chinaTime).Truncate(time.Second), NextInvoice: s.Next,
 		Remaining: uint32(max(s.Remaining, 0)), RollsWaiting: uint8(min(max(s.Waiting, 0), 255)),
 		IssueDeadline: dateOnly(s.Controls.Deadline), Flags: FlagFiscalCard}
 	if s.Initialised {
@@ -173,7 +174,7 @@ func (h *deviceHandler) Status(context.Context) (StatusInfo, error) {
 }
 
 func (h *deviceHandler) DateTime(context.Context) (time.Time, error) {
-	return h.opts.Clock().In(chinaTime).Truncate(time.Second), nil
+	return h.dev.Now().In(chinaTime).Truncate(time.Second), nil
 }
 
 func (h *deviceHandler) SetDateTime(_ context.Context, t time.Time) error {
@@ -252,6 +253,7 @@ func (h *deviceHandler) IssueNormal(ctx context.Context, req IssueRequest) (Invo
 		r.Lines = append(r.Lines, register.Line{Name: name, Quantity: it.Quantity,
 			UnitPrice: fiscal.AmountFromUint32(it.UnitPrice), TaxIndex: fiscal.TaxIndex(it.TaxIndex)})
 	}
+	r.RequestID = req.RequestID
 	v, err := h.dev.Issue(ctx, r)
 	if err != nil {
 		return Invoice{}, devErr(CmdIssueNormal, err)
@@ -260,7 +262,7 @@ func (h *deviceHandler) IssueNormal(ctx context.Context, req IssueRequest) (Invo
 }
 
 func (h *deviceHandler) IssueReturn(ctx context.Context, req ReturnRequest) (Invoice, error) {
-	v, err := h.dev.Return(ctx, register.ReturnRequest{Number: req.OriginalNo})
+	v, err := h.dev.Return(ctx, register.ReturnRequest{Number: req.OriginalNo, RequestID: req.RequestID})
 	if err != nil {
 		return Invoice{}, devErr(CmdIssueReturn, err)
 	}
@@ -271,7 +273,7 @@ func (h *deviceHandler) IssueReturn(ctx context.Context, req ReturnRequest) (Inv
 // that the client learns of every invoice issued (Done with fewer invoices
 // than asked); the error is only returned when none was issued.
 func (h *deviceHandler) Void(ctx context.Context, req VoidRequest) ([]Invoice, error) {
-	vs, err := h.dev.Void(ctx, register.VoidRequest{Count: int(req.Count)})
+	vs, err := h.dev.Void(ctx, register.VoidRequest{Count: int(req.Count), RequestID: req.RequestID})
 	if len(vs) == 0 && err != nil {
 		return nil, devErr(CmdVoid, err)
 	}
@@ -453,25 +455,7 @@ func (h *deviceHandler) RollUsage(ctx context.Context, q RollUsageQuery, limit i
 		}
 		u := memory.RollUsage{Roll: s.Roll}
 		for _, v := range vs {
-			if v.Code != s.Roll.Code || !s.Roll.Contains(v.Detail.Number) {
-				continue
-			}
-			switch v.Detail.Type {
-			case fiscal.InvoiceNormal:
-				u.NormalCount++
-				u.Normal += v.Detail.Total
-			case fiscal.InvoiceReturn:
-				u.ReturnCount++
-				u.Return += v.Detail.Total
-			default:
-				u.VoidCount++
-			}
-			if u.First.IsZero() || v.Detail.Date.Before(u.First) {
-				u.First = v.Detail.Date
-			}
-			if v.Detail.Date.After(u.Last) {
-				u.Last = v.Detail.Date
-			}
+			u.Add(v) // counts only the invoices of the roll
 		}
 		all = append(all, conv(u))
 	}

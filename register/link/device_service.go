@@ -210,7 +210,7 @@ func (h *deviceHandler) SelfTest(ctx context.Context, test Command) (SelfTestRes
 		}
 		return SelfTestResult{Code: absent, Detail: "card does not answer"}, nil
 	case CmdSelfTestClock:
-		now := fiscal.DateOf(h.opts.Clock())
+		now := fiscal.DateOf(h.dev.Now())
 		newest := h.dev.Status().LastDaily
 		last, err := h.dev.LastInvoice(ctx)
 		switch {
@@ -225,7 +225,7 @@ func (h *deviceHandler) SelfTest(ctx context.Context, test Command) (SelfTestRes
 		if !newest.IsZero() {
 			res.Value = uint32(newest.Year*10000 + int(newest.Month)*100 + newest.Day)
 		}
-		res.Detail = fmt.Sprintf("clock %s, newest record %04d-%02d-%02d", h.opts.Clock().In(chinaTime).Format(time.DateTime),
+		res.Detail = fmt.Sprintf("clock %s, newest record %04d-%02d-%02d", h.dev.Now().In(chinaTime).Format(time.DateTime),
 			newest.Year, int(newest.Month), newest.Day)
 		if !res.Passed {
 			res.Code = CodeClockBackwards

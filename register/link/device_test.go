@@ -200,3 +200,21 @@ func TestUnknownResolvedAfterServerRestart(t *testing.T) {
 		t.Fatalf("issued again: %d invoices, want %d", got, issued)
 	}
 }
+
+// 3A reports the register's own time (register.Device.Now), the clock
+// that dates its invoices.
+func TestDateTimeIsDeviceClock(t *testing.T) {
+	d := newDevice(t, "")
+	defer d.Close()
+	a, b := linktest.Pipe(nil)
+	serve(t, link.NewServer(d.Handler(), nil), a, b)
+	c := link.NewClient(a, nil)
+	ctx := context.Background()
+	got, err := c.DateTime(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := d.Dev.Now().Sub(got); diff < 0 || diff > 2*time.Second {
+		t.Fatalf("3A says %v, the register's clock %v", got, d.Dev.Now())
+	}
+}

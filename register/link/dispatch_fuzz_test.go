@@ -72,6 +72,7 @@ func FuzzDispatch(f *testing.F) {
 	f.Add(uint8(CmdCardAPDU), []byte{2, 0xC0, 0xF2, 0x00, 0x00})
 	f.Add(uint8(CmdCardPowerOn), []byte{1})
 	f.Add(uint8(CmdSelfTestClock), []byte{})
+	f.Add(uint8(CmdInvoicesByRequest), []byte{0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 1})
 	f.Fuzz(func(t *testing.T, cmd uint8, data []byte) {
 		s := NewServer(&serviceStub{}, nil)
 		c := Command(cmd)

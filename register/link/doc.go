@@ -70,7 +70,7 @@
 // BCD CCYYMMDDhhmmss in China Standard Time (UTC+8), text fields GB18030
 // padded with NUL. The layout of every request and reply struct is given on
 // the struct (Invoice, IssueRequest, StatusInfo, …). List replies (3C, 3E,
-// 3F, 42, 43, 44) are: more u8 ‖ count u16 ‖ records; more=1 means ask again
+// 3F, 42, 43, 44, 70) are: more u8 ‖ count u16 ‖ records; more=1 means ask again
 // (from the next number, or with Skip advanced); Client does so by itself,
 // and discards a reply whose records lie outside the requested range (a
 // stale reply, for example a duplicate).
@@ -92,21 +92,37 @@
 // multi-packet request is answered again, never executed as a fragment.
 //
 // The client never sends an issuing request blindly again. After a timeout
-// or a reply that is broken or not for this request id, it reconciles: it
-// asks for the current invoice number (33) and, if anything was issued from
-// the number this request could have got, the invoice records (3F), looking
-// for its request id. The result (IssueResult) is Done with the invoices and
-// their 税控码, NotDone (then the request is sent again, with the same id,
-// up to ClientOptions.IssueAttempts times; a NotDone returned to the caller
-// always carries the register's refusal as a *DeviceError), or Unknown when
-// the register stays unreachable (ErrOutcomeUnknown): calling again with the
-// same RequestID is safe.
+// or a reply that is broken or not for this request id, it reconciles. It
+// first asks by id: 70 (CmdInvoicesByRequest, this package's command; the
+// reference leaves 65-FF unassigned) carries request id u64 ‖ skip u32 and
+// is answered with a list reply (see Command data) of the invoice records
+// stored for that id, none if nothing was issued for it. Example: the
+// request for id 0123456789ABCDEF is 1B 10 70 00 11 01 23 45 67 89 AB CD
+// EF 00 00 00 00 7D 55. Records: Done with them; none: NotDone (then the
+// request is sent again, with the same id, up to ClientOptions.IssueAttempts
+// times; a NotDone returned to the caller always carries the register's
+// refusal as a *DeviceError). Unknown when the register stays unreachable
+// (ErrOutcomeUnknown): calling again with the same RequestID is safe.
 //
-// DeviceHandler does not store request ids in fiscal memory (the engine
-// has no field for them); the server fills them into uploads from its
-// memory of recent invoices. After a server restart the records come back
-// without ids, and the client falls back to the invoice's content, in the
-// tightest window the protocol gives:
+// DeviceHandler serves 70 (RequestHandler): the register stores each
+// request id with its invoices in fiscal memory (register.InvoiceRequest
+// RequestID, a fiscal-memory record of its own), answers a repeated id
+// with the stored invoices instead of issuing again, and puts the stored
+// ids into every invoice record it uploads. So a server or register
+// restarted between a request and its retry answers exactly: by id, never
+// by content, never twice. A lookup waits for the recovery of an
+// interrupted invoice (fiscal card needed), so an invoice the card coded
+// just before a power cut is found too.
+//
+// A register that does not store request ids answers 70 with
+// CodeUnknownCommand; the client remembers that and reconciles by number
+// and content from then on: it asks for the current invoice number (33)
+// and, if anything was issued from the number this request could have
+// got, the invoice records (3F), looking for its request id (the server
+// fills in the ids of the invoices it issued since it started). After a
+// server restart the records come back without ids, and the client falls
+// back to the invoice's content, in the tightest window the protocol
+// gives:
 //
 //   - numbers: only invoices numbered from IssueResult.From on, the number
 //     the client saw as next before it first sent the request (from its
@@ -115,8 +131,7 @@
 //   - time: only invoices dated at or after IssueResult.NotBefore, the
 //     register time at the first send as the client estimates it: host time
 //     plus the offset learned from the newest invoice this client got
-//     issued (the clock that dates invoices; 3A and 41 are not used, the
-//     engine reports another clock after a clock inspection), minus
+//     issued (the clock that dates invoices), minus
 //     ClientOptions.ClockMargin. The offset is a lower bound (an invoice's
 //     time is older than the reply's arrival), so the bound holds as long
 //     as the register's clock is not set back by more than the margin
@@ -129,9 +144,9 @@
 // None in the window: NotDone. Exactly as many as the request makes (one;
 // Count for voids): Done with them. Any other number is Unknown with an
 // *AmbiguousError listing the candidates, never a guess. What stays
-// ambiguous: another host issuing invoices of the same type and total
-// after this client learned From and no earlier than NotBefore, while the
-// reply was lost and the server restarted; and voids, which carry no
+// ambiguous, with such a register only: another host issuing invoices of
+// the same type and total after this client learned From and no earlier
+// than NotBefore, while the reply was lost and the server restarted; and voids, which carry no
 // content but their type. The register clock set back by more than the
 // margin without this client knowing could exclude the request's own
 // invoice (then NotDone and a second invoice): do not set the clock while a

@@ -99,7 +99,7 @@ func commandDecoders() []func(*reader, *writer) {
 		pair(new(Roll)), pair(new(CurrentInvoice)), pair(new(IssueRequest)), pair(new(ReturnRequest)),
 		pair(new(VoidRequest)), pair(new(Invoice)), pair(new(InvoiceDetail)), pair(new(NumberRange)),
 		pair(new(TimeRange)), pair(new(DateRange)), pair(new(DailyData)), pair(new(DeclareRequest)),
-		pair(new(Declaration)), pair(new(RollUsageQuery)), pair(new(RollUsage)),
+		pair(new(Declaration)), pair(new(RollUsageQuery)), pair(new(RollUsage)), pair(new(RequestQuery)),
 		func(r *reader, w *writer) {
 			x := decodeTaxItems(r)
 			if r.err == nil {

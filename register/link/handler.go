@@ -30,9 +30,10 @@ type Handler interface {
 	CurrentInvoice(ctx context.Context) (CurrentInvoice, error)
 
 	// IssueNormal, IssueReturn and Void issue invoices. req.RequestID is
-	// never zero; a register that stores it with the invoice and returns it
-	// in Invoices lets clients reconcile exactly even after the server
-	// restarted.
+	// never zero; a register that stores it with the invoice, answers a
+	// repeated id from its records, returns it in Invoices and implements
+	// RequestHandler lets clients reconcile exactly even after the server
+	// restarted (DeviceHandler does all of this).
 	IssueNormal(ctx context.Context, req IssueRequest) (Invoice, error)
 	IssueReturn(ctx context.Context, req ReturnRequest) (Invoice, error)
 	Void(ctx context.Context, req VoidRequest) ([]Invoice, error)

@@ -291,20 +291,42 @@ func (c *Client) issuingReply(cmd Command, id uint64, rep Response) (invs []Invo
 	return invs, false, nil
 }
 
-// reconcile asks the register what became of request id: it reads the last
-// issued number (33) and, if anything was issued from win.From on, all
-// those invoice records (3F). Records carrying the request id are this
-// request's: Done. Otherwise the records without any id (the register does
-// not store ids and the server restarted since) that match the request's
-// content and are dated win.NotBefore or later are its candidates: none is
-// NotDone, exactly want is Done with them, any other number is Unknown
-// with an *AmbiguousError.
+// reconcile asks the register what became of request id. First by id
+// (CmdInvoicesByRequest): the invoices the register stored for it are
+// Done, none is NotDone; this is exact, and a register that stores ids
+// also answers a re-sent request from its records, never issuing twice.
+// A register that answers "unknown command" does not store ids: then it
+// reads the last issued number (33) and, if anything was issued from
+// win.From on, all those invoice records (3F). Records carrying the
+// request id are this request's: Done. Otherwise the records without any
+// id (the server restarted since) that match the request's content and
+// are dated win.NotBefore or later are its candidates: none is NotDone,
+// exactly want is Done with them, any other number is Unknown with an
+// *AmbiguousError.
 func (c *Client) reconcile(ctx context.Context, id uint64, win window, match func(Invoice) bool, want int) (Outcome, []Invoice, error) {
 	c.stats.Reconciliations++
 	var err error
 	for range c.opts.ReconcileAttempts {
 		if ctx.Err() != nil {
 			return Unknown, nil, ctx.Err()
+		}
+		if !c.noByRequest {
+			var invs []Invoice
+			invs, err = c.invoicesByRequest(ctx, id)
+			switch {
+			case err == nil:
+				c.stats.ReconciledByID++
+				c.nextNo = 0 // ask (33) before the next request
+				if len(invs) > 0 {
+					return Done, invs, nil
+				}
+				return NotDone, nil, nil
+			case unknownCommand(err):
+				c.noByRequest = true
+				c.opts.Logger.Debug("link client: register does not store request ids; reconciling by content")
+			default:
+				continue
+			}
 		}
 		var cur CurrentInvoice
 		if cur, err = c.currentInvoice(ctx); err != nil {

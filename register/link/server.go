@@ -529,6 +529,8 @@ func (s *Server) dispatch(ctx context.Context, cmd Command, data []byte) reply {
 				encodeList(w, len(x) > fit, x[:min(len(x), fit)])
 			}
 		}
+	case CmdInvoicesByRequest:
+		err = s.dispatchRequest(ctx, r, w)
 	default:
 		var handled bool
 		if handled, err = s.dispatchService(ctx, cmd, r, w); !handled {

@@ -49,6 +49,7 @@ type Device struct {
 
 	dir     string
 	service bool
+	logger  *slog.Logger
 	offset  atomic.Int64 // clock offset in nanoseconds
 	saveMu  sync.Mutex
 	saveErr atomic.Pointer[error]
@@ -86,7 +87,7 @@ func NewDevice(ctx context.Context, opts *DeviceOptions) (*Device, error) {
 		o.Rolls = 100
 	}
 	prof := emulator.TestProfileDoNotShip(o.Seed)
-	d := &Device{dir: o.Dir, service: o.ServiceMode}
+	d := &Device{dir: o.Dir, service: o.ServiceMode, logger: o.Logger}
 	fresh := true
 	if o.Dir != "" {
 		if err := os.MkdirAll(o.Dir, 0o755); err != nil {
@@ -126,10 +127,7 @@ func NewDevice(ctx context.Context, opts *DeviceOptions) (*Device, error) {
 	if err != nil {
 		return nil, err
 	}
-	pin := []byte("12345678")
-	d.Dev, err = register.Open(ctx, register.Config{Memory: d.Mem, Fiscal: d.Cards.Fiscal, User: d.Cards.User,
-		UserPIN: pin, Clock: d.Now, Logger: o.Logger})
-	if d.Dev == nil {
+	if d.Dev, err = d.openDevice(ctx); d.Dev == nil {
 		d.Mem.Close()
 		return nil, err
 	}
@@ -153,6 +151,28 @@ func NewDevice(ctx context.Context, opts *DeviceOptions) (*Device, error) {
 		}
 	}
 	return d, nil
+}
+
+func (d *Device) openDevice(ctx context.Context) (*register.Device, error) {
+	return register.Open(ctx, register.Config{Memory: d.Mem, Fiscal: d.Cards.Fiscal, User: d.Cards.User,
+		UserPIN: []byte("12345678"), Clock: d.Now, Logger: d.logger})
+}
+
+// Restart closes Dev and opens a new register.Device on the same fiscal
+// memory and cards (reset, as after a power cycle), as a restarted
+// register does; it then runs start-up recovery. Handlers made before
+// serve the closed device: call Handler again. Stop serving the old
+// handler first.
+func (d *Device) Restart(ctx context.Context) error {
+	d.Dev.Close()
+	d.Cards.Fiscal.Reset()
+	d.Cards.User.Reset()
+	dev, err := d.openDevice(ctx)
+	if dev == nil {
+		return err
+	}
+	d.Dev = dev
+	return err
 }
 
 // Save writes the cards' state into Dir (nothing without a Dir).
@@ -180,8 +200,9 @@ func (d *Device) Close() error {
 // slot (the issued check card; none after reopening a Dir), saving the
 // cards' state after every command that changes them. It also serves the
 // service commands (link.InspectHandler, link.CardHandler,
-// link.SelfTestHandler); the card commands only with
-// DeviceOptions.ServiceMode.
+// link.SelfTestHandler; the card commands only with
+// DeviceOptions.ServiceMode) and the lookup by request id
+// (link.RequestHandler).
 func (d *Device) Handler() link.Handler {
 	h := link.DeviceHandler(d.Dev, &link.DeviceOptions{Memory: d.Mem, Clock: d.Now, SetClock: d.SetClock,
 		CheckCard: func() card.Transmitter {
@@ -215,7 +236,15 @@ var (
 	_ link.InspectHandler  = (*savingHandler)(nil)
 	_ link.CardHandler     = (*savingHandler)(nil)
 	_ link.SelfTestHandler = (*savingHandler)(nil)
+	_ link.RequestHandler  = (*savingHandler)(nil)
 )
+
+// InvoicesByRequest looks invoices up by request id; it may recover an
+// interrupted operation first, so the cards are saved after it.
+func (h *savingHandler) InvoicesByRequest(ctx context.Context, id uint64, skip, limit int) ([]link.Invoice, error) {
+	v, err := h.Handler.(link.RequestHandler).InvoicesByRequest(ctx, id, skip, limit)
+	return v, h.saved(err)
+}
 
 func (h *savingHandler) Inspect(ctx context.Context, req link.InspectRequest) (link.InspectResult, error) {
 	v, err := h.Handler.(link.InspectHandler).Inspect(ctx, req)
