@@ -91,10 +91,13 @@ func TestExactlyOnceDeviceUnderFaults(t *testing.T) {
 		if v.Detail.FiscalCode != inv.FiscalCode || uint32(v.Detail.Total) != inv.Total || v.Detail.Type != fiscal.InvoiceNormal {
 			t.Errorf("invoice %d: Done %+v, fiscal memory %+v", no, inv, v.Detail)
 		}
+		if v.RequestID == 0 || v.RequestID != inv.RequestID {
+			t.Errorf("invoice %d: request id %x in fiscal memory, Done with %x", no, v.RequestID, inv.RequestID)
+		}
 	}
 	st := c.Stats()
-	t.Logf("%d invoices: %d reconciliations, %d re-sends, %d duplicates answered from memory",
-		n, st.Reconciliations, st.IssueResends, srv.Stats().Duplicates)
+	t.Logf("%d invoices: %d reconciliations (%d by request id), %d re-sends, %d duplicates answered from memory",
+		n, st.Reconciliations, st.ReconciledByID, st.IssueResends, srv.Stats().Duplicates)
 	if err := d.SaveErr(); err != nil {
 		t.Fatal(err)
 	}
