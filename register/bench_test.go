@@ -37,7 +37,9 @@ func BenchmarkIssue(b *testing.B) {
 		name    string
 		durable bool
 		t1      bool
-	}{{"mem/T0", false, false}, {"mem/T1", false, true}, {"disk/T0", true, false}} {
+		reqID   bool // each invoice with its own request id
+	}{{"mem/T0", false, false, false}, {"mem/T1", false, true, false}, {"disk/T0", true, false, false},
+		{"disk/T0/request-id", true, false, true}} {
 		b.Run(tc.name, func(b *testing.B) {
 			var fsys memory.FS = memory.NewMemFS()
 			dir := ""
@@ -67,6 +69,9 @@ func BenchmarkIssue(b *testing.B) {
 				n := min(50, b.N-i)
 				start := time.Now()
 				for j := 0; j < n; j++ {
+					if tc.reqID {
+						req.RequestID = uint64(i + j + 1)
+					}
 					if _, err := r.dev.Issue(ctx, req); err != nil {
 						b.Fatal(err)
 					}
