@@ -59,7 +59,9 @@ type VoidRequest struct {
 	Drawer string
 	// RequestID is the caller's id of this request (0: none); every void
 	// invoice of the request carries it. A request whose id is stored
-	// already returns the void invoices stored for it.
+	// already returns the void invoices stored for it: fewer than Count
+	// if the first attempt stopped early (an error after some voids), and
+	// nothing more is voided.
 	RequestID uint64
 }
 

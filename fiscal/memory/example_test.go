@@ -98,3 +98,38 @@ func ExampleRepair() {
 	// copy kept as 00000001.seg.torn-1
 	// PIN after restart: 1
 }
+
+// An invoice issued for a host's request keeps the request id: a retry
+// of the request finds the invoice instead of issuing another.
+func ExampleMemory_InvoiceByRequestID() {
+	ctx := context.Background()
+	m, err := memory.Open(ctx, memory.NewMemFS(), nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer m.Close()
+	code, _ := fiscal.ParseInvoiceCode("1440012345")
+	inv := memory.Invoice{
+		Detail:    fiscal.InvoiceDetail{Date: fiscal.MustDate(2026, time.March, 2), Type: fiscal.InvoiceNormal, Number: 1, Total: 1250},
+		Code:      code,
+		Indexes:   fiscal.TaxIndexes{1},
+		Amounts:   fiscal.TaxAmounts{1250},
+		Lines:     []memory.Line{{Name: "咖啡", Quantity: 1000, UnitPrice: 1250, Amount: 1250, TaxIndex: 1}},
+		RequestID: 0xC0FFEE, // stored as a request-id record in the invoice's batch
+	}
+	if err := m.AddInvoice(ctx, inv); err != nil {
+		fmt.Println(err)
+		return
+	}
+	got, err := m.InvoiceByRequestID(ctx, 0xC0FFEE)
+	fmt.Println("found:", got.Detail.Number, err)
+	_, err = m.InvoiceByRequestID(ctx, 0xBEEF)
+	fmt.Println("other id:", errors.Is(err, memory.ErrNotFound))
+	back, _ := m.Invoice(ctx, code, 1)
+	fmt.Printf("read back with id %#x\n", back.RequestID)
+	// Output:
+	// found: 1 <nil>
+	// other id: true
+	// read back with id 0xc0ffee
+}

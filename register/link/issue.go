@@ -24,6 +24,7 @@ const (
 	// the same request (same RequestID) once the register is back: the
 	// client reconciles first (from IssueResult.From) and sends only if
 	// nothing was issued for it. From another process, reconcile by hand:
+	// InvoicesByRequest (a register that stores request ids), or else
 	// Invoices from From on, looking for the request id or the content.
 	Unknown
 )
