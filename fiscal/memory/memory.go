@@ -171,16 +171,22 @@ func replay(ctx context.Context, fsys FS, st *state, progress progressFunc, deep
 	sized := false
 	onProgress := func(done, total int64) {
 		if !sized {
-			// Invoice frames are at least 160 bytes; most of a full memory is invoices.
-			st.presize(int(min(total/256, 1<<22)))
+			// Most of a full memory is invoices, and an invoice with a line
+			// takes at least minLinedInvoiceFrame bytes: room for that many
+			// means the index is not copied while it grows.
+			st.presize(int(min(total/minLinedInvoiceFrame, 1<<22)))
 			sized = true
 		}
 		if progress != nil {
 			progress(done, total)
 		}
 	}
+	lastSeg, idx := "", uint32(0)
 	return scanLog(ctx, fsys, func(seg string, batch []frame) (int, error) {
-		idx, _ := parseSegmentName(seg)
+		if seg != lastSeg {
+			lastSeg = seg
+			idx, _ = parseSegmentName(seg)
+		}
 		for i, f := range batch {
 			r, err := replayRecord(f.Kind, f.Payload, deep)
 			if err != nil {

@@ -913,12 +913,25 @@ const (
 	invoiceLineLen  = fiscal.ItemNameLen + 13
 )
 
+// minLinedInvoiceFrame is the on-disk size of an invoice frame with one line.
+// It is frameLen(invoiceFixedLen + invoiceLineLen), as a constant.
+const minLinedInvoiceFrame = (frameHeaderLen + invoiceFixedLen + invoiceLineLen + frameCRCLen + frameAlign - 1) &^ (frameAlign - 1)
+
+// invoicePeek is what peekInvoice reads of an invoice payload.
+type invoicePeek struct {
+	Detail fiscal.InvoiceDetail // Date, Type, Number and Total set
+	Code   fiscal.InvoiceCode
+	Time   Clock
+}
+
 // peekInvoice reads only what the index and the order rules need from an
 // invoice payload (date, type, number, total, code) and checks the payload's
 // shape, the time of day and that the amounts add up, without decoding the
 // text fields. Open uses it; Options.DeepVerify decodes everything instead.
-func peekInvoice(p []byte) (Invoice, error) {
-	var v Invoice
+// It returns only the fields it reads, in a value much smaller than an
+// Invoice, as Open calls it for every stored invoice.
+func peekInvoice(p []byte) (invoicePeek, error) {
+	var v invoicePeek
 	if len(p) < invoiceFixedLen {
 		return v, fmt.Errorf("invoice payload of %d bytes, shorter than %d", len(p), invoiceFixedLen)
 	}

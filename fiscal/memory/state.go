@@ -324,7 +324,8 @@ func (s *state) checkCapacityFor(k Kind, n int, extra fiscal.Date, system bool) 
 // apply checks r against the rules of its kind and adds it to the state.
 // It returns a function that undoes the change. With replay set (records
 // read back from the log) capacity and the Initialise / ChangeOwner
-// distinction are not checked.
+// distinction are not checked, and no undo function is made (nil): replay
+// never undoes, and not allocating one per record keeps Open fast.
 func (s *state) apply(r record, loc location, replay bool) (func(), error) {
 	if !replay && r.kind != KindMachine && r.kind != KindApplication {
 		var d fiscal.Date
@@ -351,6 +352,9 @@ func (s *state) apply(r record, loc location, replay bool) (func(), error) {
 			return nil, fmt.Errorf("%w: machine identity", ErrWriteOnce)
 		}
 		s.machine = &v
+		if replay {
+			return nil, nil
+		}
 		return func() { s.machine = nil; s.counts[k]-- }, nil
 	case Application:
 		if !replay {
@@ -371,6 +375,9 @@ func (s *state) apply(r record, loc location, replay bool) (func(), error) {
 		s.appStarts = append(s.appStarts, appStart{inv: len(s.invoices), daily: len(s.dailies), decl: len(s.decls)})
 		oldFrom := s.ctlFrom
 		s.ctlFrom = len(s.ctlUpdates)
+		if replay {
+			return nil, nil
+		}
 		return func() {
 			s.apps = s.apps[:len(s.apps)-1]
 			s.appStarts = s.appStarts[:len(s.appStarts)-1]
@@ -396,6 +403,9 @@ func (s *state) apply(r record, loc location, replay bool) (func(), error) {
 			}
 		}
 		s.dailies = append(s.dailies, v)
+		if replay {
+			return nil, nil
+		}
 		return func() { s.dailies = s.dailies[:len(s.dailies)-1]; s.counts[k]-- }, nil
 	case Declaration:
 		if n := len(s.decls); n > 0 {
@@ -410,6 +420,9 @@ func (s *state) apply(r record, loc location, replay bool) (func(), error) {
 			}
 		}
 		s.decls = append(s.decls, v)
+		if replay {
+			return nil, nil
+		}
 		return func() { s.decls = s.decls[:len(s.decls)-1]; s.counts[k]-- }, nil
 	case RollLoad:
 		for _, l := range s.rollLoads {
@@ -419,13 +432,22 @@ func (s *state) apply(r record, loc location, replay bool) (func(), error) {
 			}
 		}
 		s.rollLoads = append(s.rollLoads, v)
+		if replay {
+			return nil, nil
+		}
 		return func() { s.rollLoads = s.rollLoads[:len(s.rollLoads)-1]; s.counts[k]-- }, nil
 	case RollUsage:
 		s.rollUsages = append(s.rollUsages, v)
+		if replay {
+			return nil, nil
+		}
 		return func() { s.rollUsages = s.rollUsages[:len(s.rollUsages)-1]; s.counts[k]-- }, nil
 	case PIN:
 		old := s.pin
 		s.pin = &v
+		if replay {
+			return nil, nil
+		}
 		return func() { s.pin = old; s.counts[k]-- }, nil
 	case Intent:
 		if _, ok := s.intents[v.ID]; ok {
@@ -434,6 +456,9 @@ func (s *state) apply(r record, loc location, replay bool) (func(), error) {
 		}
 		s.intents[v.ID] = v
 		s.intentSeq = append(s.intentSeq, v.ID)
+		if replay {
+			return nil, nil
+		}
 		return func() {
 			delete(s.intents, v.ID)
 			s.intentSeq = s.intentSeq[:len(s.intentSeq)-1]
@@ -448,6 +473,9 @@ func (s *state) apply(r record, loc location, replay bool) (func(), error) {
 		i := slices.Index(s.intentSeq, v)
 		delete(s.intents, v)
 		s.intentSeq = slices.Delete(s.intentSeq, i, i+1)
+		if replay {
+			return nil, nil
+		}
 		return func() {
 			s.intents[v] = in
 			s.intentSeq = slices.Insert(s.intentSeq, i, v)
@@ -455,6 +483,9 @@ func (s *state) apply(r record, loc location, replay bool) (func(), error) {
 		}, nil
 	case SecurityEvent:
 		s.security = append(s.security, v)
+		if replay {
+			return nil, nil
+		}
 		return func() { s.security = s.security[:len(s.security)-1]; s.counts[k]-- }, nil
 	case RollDistribution:
 		for _, o := range s.dists {
@@ -465,6 +496,9 @@ func (s *state) apply(r record, loc location, replay bool) (func(), error) {
 		}
 		s.dists = append(s.dists, v)
 		s.waiting = append(s.waiting, len(s.dists)-1)
+		if replay {
+			return nil, nil
+		}
 		return func() {
 			s.dists = s.dists[:len(s.dists)-1]
 			s.waiting = s.waiting[:len(s.waiting)-1]
@@ -479,6 +513,9 @@ func (s *state) apply(r record, loc location, replay bool) (func(), error) {
 		j := s.waiting[i]
 		s.waiting = slices.Delete(s.waiting, i, i+1)
 		s.taken = append(s.taken, v)
+		if replay {
+			return nil, nil
+		}
 		return func() {
 			s.waiting = slices.Insert(s.waiting, i, j)
 			s.taken = s.taken[:len(s.taken)-1]
@@ -490,9 +527,12 @@ func (s *state) apply(r record, loc location, replay bool) (func(), error) {
 			return nil, fmt.Errorf("%w: control update before initialisation", ErrNotInitialised)
 		}
 		s.ctlUpdates = append(s.ctlUpdates, v)
+		if replay {
+			return nil, nil
+		}
 		return func() { s.ctlUpdates = s.ctlUpdates[:len(s.ctlUpdates)-1]; s.counts[k]-- }, nil
 	case RequestRecord:
-		return s.applyRequest(v)
+		return s.applyRequest(v, replay)
 	}
 	s.counts[k]--
 	return nil, fmt.Errorf("memory: internal error: record value %T", r.value)
@@ -502,7 +542,7 @@ func (s *state) apply(r record, loc location, replay bool) (func(), error) {
 // invoice, which has no request id yet, and an id already stored only if
 // the invoice before it has that id too (the invoices of one request, such
 // as several voids, follow each other).
-func (s *state) applyRequest(v RequestRecord) (func(), error) {
+func (s *state) applyRequest(v RequestRecord, replay bool) (func(), error) {
 	k := KindRequest
 	i, ok := s.lookup(v.Code, v.Number)
 	switch {
@@ -518,6 +558,9 @@ func (s *state) applyRequest(v RequestRecord) (func(), error) {
 	}
 	s.reqOf[int32(i)] = v.ID
 	s.reqInvs[v.ID] = append(s.reqInvs[v.ID], int32(i))
+	if replay {
+		return nil, nil
+	}
 	return func() {
 		delete(s.reqOf, int32(i))
 		if l := s.reqInvs[v.ID]; len(l) <= 1 {
