@@ -157,9 +157,9 @@ func (s *switchLine) Read(p []byte) (int, error) {
 }
 
 // The reply to an invoice is lost (Unknown), then the server restarts and
-// forgets its request ids (the engine does not store them). Calling again
-// with the same request reconciles first, recognises the invoice by its
-// content, and does not issue it twice.
+// forgets its request ids (fiscal memory keeps them). Calling again with
+// the same request reconciles first, finds the invoice by its request id,
+// and does not issue it twice.
 func TestUnknownResolvedAfterServerRestart(t *testing.T) {
 	d := newDevice(t, "")
 	defer d.Close()
@@ -201,6 +201,64 @@ func TestUnknownResolvedAfterServerRestart(t *testing.T) {
 	}
 	if got := d.Dev.Status().Issued; got != issued {
 		t.Fatalf("issued again: %d invoices, want %d", got, issued)
+	}
+}
+
+// Voids carry no content to match but their type: with request ids in
+// fiscal memory a lost reply is still resolved exactly after the server
+// and the register restart, with the other host's voids in the window.
+func TestVoidUnknownResolvedAfterRestart(t *testing.T) {
+	d := newDevice(t, "")
+	defer d.Close()
+	ctx := context.Background()
+	a1, b1 := linktest.Pipe(nil)
+	ctx1, stop1 := context.WithCancel(ctx)
+	defer stop1()
+	srv1 := link.NewServer(d.Handler(), nil)
+	go srv1.Serve(ctx1, b1)
+	line := &switchLine{end: a1}
+	c := link.NewClient(line, &link.ClientOptions{ReplyTimeout: 50 * time.Millisecond, ReconcileAttempts: 1, Retries: 1})
+	if res, err := c.IssueNormal(ctx, tenLine()); err != nil || res.Outcome != link.Done {
+		t.Fatalf("first invoice: %+v, %v", res, err)
+	}
+	// Another host voids two invoices after c learned the next number.
+	oa, ob := linktest.Pipe(nil)
+	go srv1.Serve(ctx1, ob)
+	if res, err := link.NewClient(oa, nil).Void(ctx, link.VoidRequest{Count: 2}); err != nil || len(res.Invoices) != 2 {
+		t.Fatalf("other host: %+v, %v", res, err)
+	}
+	line.deaf.Store(true)
+	req := link.VoidRequest{RequestID: 0xF00D, Count: 2}
+	if res, err := c.Void(ctx, req); res.Outcome != link.Unknown {
+		t.Fatalf("deaf line: %+v, %v", res, err)
+	}
+	issued := d.Dev.Status().Issued
+	mine, err := d.Mem.InvoicesByRequestID(ctx, 0xF00D)
+	if err != nil || len(mine) != 2 || issued != 5 {
+		t.Fatalf("register: %d invoices, %d for the request (%v)", issued, len(mine), err)
+	}
+	stop1()
+	if err := d.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a2, b2 := linktest.Pipe(nil)
+	serve(t, link.NewServer(d.Handler(), nil), a2, b2)
+	line.set(a2)
+	line.deaf.Store(false)
+	res, err := c.Void(ctx, req)
+	if err != nil || res.Outcome != link.Done || res.Sends != 0 || len(res.Invoices) != 2 {
+		t.Fatalf("after restart: %+v, %v", res, err)
+	}
+	for i, inv := range res.Invoices {
+		if inv.No != mine[i].Detail.Number || inv.FiscalCode != mine[i].Detail.FiscalCode || inv.RequestID != 0xF00D {
+			t.Fatalf("void %d resolved to %+v, register has %+v", i, inv, mine[i].Detail)
+		}
+	}
+	if got := d.Dev.Status().Issued; got != issued {
+		t.Fatalf("voided again: %d invoices, want %d", got, issued)
+	}
+	if n := c.Stats().ReconciledByID; n != 1 { // the deaf attempt got no answer
+		t.Fatalf("%d reconciliations by request id, want 1", n)
 	}
 }
 
