@@ -188,6 +188,13 @@ func replay(ctx context.Context, fsys FS, st *state, progress progressFunc, deep
 			idx, _ = parseSegmentName(seg)
 		}
 		for i, f := range batch {
+			if f.Kind == KindInvoice && !deep {
+				// The common case, straight to the index.
+				if err := st.replayInvoice(f.Payload, location{Seg: idx, Off: f.Off, Seq: f.Seq, Prev: f.Prev}); err != nil {
+					return i, err
+				}
+				continue
+			}
 			r, err := replayRecord(f.Kind, f.Payload, deep)
 			if err != nil {
 				return i, err

@@ -917,6 +917,16 @@ const (
 // It is frameLen(invoiceFixedLen + invoiceLineLen), as a constant.
 const minLinedInvoiceFrame = (frameHeaderLen + invoiceFixedLen + invoiceLineLen + frameCRCLen + frameAlign - 1) &^ (frameAlign - 1)
 
+// digits reports whether b is all ASCII digits.
+func digits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // invoicePeek is what peekInvoice reads of an invoice payload.
 type invoicePeek struct {
 	Detail fiscal.InvoiceDetail // Date, Type, Number and Total set
@@ -940,8 +950,17 @@ func peekInvoice(p []byte) (invoicePeek, error) {
 	if n > fiscal.MaxInvoiceLines || (len(p) != size && (len(p) != size+fiscal.InvoiceCodeLen || fiscal.InvoiceType(p[4]) != fiscal.InvoiceReturn)) {
 		return v, fmt.Errorf("invoice payload of %d bytes with %d lines", len(p), n)
 	}
-	d, err := fiscal.DecodeDate(p[0:4])
-	if err != nil || !d.Valid() {
+	// The date as fiscal.DecodeDate reads it (four BCD bytes), inlined.
+	var dv [4]int
+	for i, x := range p[0:4] {
+		hi, lo := x>>4, x&0x0F
+		if hi > 9 || lo > 9 {
+			return v, fmt.Errorf("invoice date: % X", p[0:4])
+		}
+		dv[i] = int(hi)*10 + int(lo)
+	}
+	d := fiscal.Date{Year: dv[0]*100 + dv[1], Month: time.Month(dv[2]), Day: dv[3]}
+	if !d.Valid() {
 		return v, fmt.Errorf("invoice date: % X", p[0:4])
 	}
 	v.Detail.Date = d
@@ -961,7 +980,7 @@ func peekInvoice(p []byte) (invoicePeek, error) {
 		return v, fmt.Errorf("invoice type 0x%02X", p[4])
 	case v.Detail.Number == 0:
 		return v, fmt.Errorf("invoice number 0")
-	case !v.Code.Valid():
+	case !digits(p[fiscal.InvoiceDetailLen : fiscal.InvoiceDetailLen+fiscal.InvoiceCodeLen]): // v.Code.Valid(), without a copy
 		return v, fmt.Errorf("invoice code %q", string(p[fiscal.InvoiceDetailLen:fiscal.InvoiceDetailLen+fiscal.InvoiceCodeLen]))
 	case !v.Time.valid():
 		return v, fmt.Errorf("time of day %02X %02X %02X", v.Time.Hour, v.Time.Minute, v.Time.Second)

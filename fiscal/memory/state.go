@@ -41,6 +41,19 @@ func replayRecord(k Kind, p []byte, deep bool) (record, error) {
 	return record{kind: k, head: invoiceHead{date: v.Detail.Date, number: v.Detail.Number, code: v.Code}}, nil
 }
 
+// replayInvoice is replayRecord and apply for an invoice read back from the
+// log without DeepVerify: the same checks (peekInvoice, then the order and
+// duplicate rules of applyInvoice) without building a record.
+func (s *state) replayInvoice(p []byte, loc location) error {
+	v, err := peekInvoice(p)
+	if err != nil {
+		return fmt.Errorf("decoding %s: %w", KindInvoice, err)
+	}
+	s.counts[KindInvoice]++
+	_, err = s.applyInvoice(invoiceHead{date: v.Detail.Date, number: v.Detail.Number, code: v.Code}, len(p), loc, true)
+	return err
+}
+
 // decodeRecord decodes a payload read from the log.
 func decodeRecord(k Kind, p []byte) (record, error) {
 	r := record{kind: k}
