@@ -82,7 +82,7 @@ func suite(t *testing.T, device string) {
 	}
 	defer port.Close()
 	c := link.NewClient(port, &link.ClientOptions{ReplyTimeout: 3 * time.Second})
-	registertest.Run(t, c, &registertest.Options{OpenDay: true, SelfTests: true, CardPassThrough: true, CheckPIN: []byte("12345678")})
+	registertest.Run(t, c, &registertest.Options{OpenDay: true, SelfTests: true, CardPassThrough: true, CheckPIN: []byte("12345678"), RequestIDs: true})
 	st := c.Stats()
 	t.Logf("%s: %d exchanges, %d bytes out, %d bytes in, %d timeouts", device, st.Exchanges, st.BytesOut, st.BytesIn, st.Timeouts)
 }

@@ -33,7 +33,7 @@ func TestConformanceDevice(t *testing.T) {
 	defer d.Close()
 	a, b := linktest.Pipe(nil)
 	serve(t, link.NewServer(d.Handler(), nil), a, b)
-	registertest.Run(t, link.NewClient(a, nil), &registertest.Options{OpenDay: true, SelfTests: true, CardPassThrough: true, CheckPIN: []byte("12345678")})
+	registertest.Run(t, link.NewClient(a, nil), &registertest.Options{OpenDay: true, SelfTests: true, CardPassThrough: true, CheckPIN: []byte("12345678"), RequestIDs: true})
 }
 
 // Exactly once against the real engine: faults in both directions, every

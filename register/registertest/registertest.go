@@ -33,6 +33,10 @@ type Options struct {
 	// CheckPIN, if set, is the PIN of the check card in the register's
 	// slot: the suite runs an inspection (45) and checks what it wrote.
 	CheckPIN []byte
+	// RequestIDs requires the lookup by request id (70, a register that
+	// stores request ids with its invoices); without it a register may
+	// answer it "unknown command", but one that serves it must be right.
+	RequestIDs bool
 }
 
 // TenItems returns a 10-line invoice body used by the suite and benchmarks.
@@ -209,6 +213,22 @@ func Run(t *testing.T, c *link.Client, opts *Options) {
 		}
 		if !found {
 			t.Errorf("43 around %v did not return invoice %d (%d records)", normal.Time, normal.No, len(byTime))
+		}
+	})
+
+	t.Run("lookup by request id", func(t *testing.T) {
+		invs, err := c.InvoicesByRequest(ctx, normal.RequestID)
+		if code, ok := link.DeviceCode(err); ok && code == link.CodeUnknownCommand && !o.RequestIDs {
+			t.Skip("the register does not store request ids (70 unknown)")
+		}
+		must(t, err, "invoices by request id")
+		if len(invs) != 1 || invs[0] != normal {
+			t.Errorf("70 for %x gave %+v, want %+v", normal.RequestID, invs, normal)
+		}
+		none, err := c.InvoicesByRequest(ctx, normal.RequestID^0x5A5A5A5A5A5A5A5A)
+		must(t, err, "invoices by an unused request id")
+		if len(none) != 0 {
+			t.Errorf("70 for an unused id gave %+v", none)
 		}
 	})
 
