@@ -144,43 +144,51 @@ const (
 // readFrame decodes the frame at off in seg, chained on prev. It never panics
 // and never reads outside seg.
 func readFrame(seg []byte, off int64, prev uint32) (frame, frameStatus, string) {
+	var f frame
+	st, reason := readFrameInto(&f, seg, off, prev)
+	return f, st, reason
+}
+
+// readFrameInto is readFrame decoding into *f (overwritten whole), which
+// spares the log scan a copy of the frame per record.
+func readFrameInto(f *frame, seg []byte, off int64, prev uint32) (frameStatus, string) {
 	rest := int64(len(seg)) - off
-	f := frame{Off: off, Prev: prev}
+	*f = frame{Off: off, Prev: prev}
 	if rest == 0 {
-		return f, frameEnd, ""
+		return frameEnd, ""
 	}
 	if rest < frameHeaderLen {
-		return f, frameIncomplete, fmt.Sprintf("%d bytes left, shorter than a frame header", rest)
+		return frameIncomplete, fmt.Sprintf("%d bytes left, shorter than a frame header", rest)
 	}
 	h := seg[off : off+frameHeaderLen]
 	n := binary.BigEndian.Uint32(h[0:4])
 	f.Kind = Kind(h[4])
 	f.Seq = binary.BigEndian.Uint64(h[8:16])
 	if n > maxPayload {
-		return f, frameBad, fmt.Sprintf("payload length %d over the %d-byte limit", n, maxPayload)
+		return frameBad, fmt.Sprintf("payload length %d over the %d-byte limit", n, maxPayload)
 	}
 	total := int64(frameLen(int(n)))
 	if rest < total {
-		return f, frameIncomplete, fmt.Sprintf("frame of %d bytes, only %d left", total, rest)
+		return frameIncomplete, fmt.Sprintf("frame of %d bytes, only %d left", total, rest)
 	}
 	fb := seg[off : off+total]
 	body := fb[:total-frameCRCLen]
 	got := binary.BigEndian.Uint32(fb[total-frameCRCLen:])
 	want := crc32.Update(prev, castagnoli, body)
 	if got != want {
-		return f, frameBad, fmt.Sprintf("CRC %08x, computed %08x (record damaged or chain broken)", got, want)
+		return frameBad, fmt.Sprintf("CRC %08x, computed %08x (record damaged or chain broken)", got, want)
 	}
 	flags := h[5]
 	if flags&^flagMore != 0 || h[6] != 0 || h[7] != 0 {
-		return f, frameBad, "reserved header bits set"
+		return frameBad, "reserved header bits set"
 	}
 	for _, x := range body[frameHeaderLen+int(n):] {
 		if x != 0 {
-			return f, frameBad, "padding not zero"
+			return frameBad, "padding not zero"
 		}
 	}
 	f.More = flags&flagMore != 0
 	f.Payload = body[frameHeaderLen : frameHeaderLen+int(n)]
 	f.CRC = got
-	return f, frameOK, ""
+	return frameOK, ""
 }

@@ -117,6 +117,7 @@ func scanLog(ctx context.Context, fsys FS, visit visitFunc, progress progressFun
 	}
 	var buf []byte
 	var batch []frame
+	var f frame
 	for i := range segs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -157,7 +158,7 @@ func scanLog(ctx context.Context, fsys FS, visit visitFunc, progress progressFun
 		batch = batch[:0]
 		batchCRC, batchSeq := crc, res.NextSeq
 		for {
-			f, st, reason := readFrame(buf, off, crc)
+			st, reason := readFrameInto(&f, buf, off, crc)
 			if st == frameEnd {
 				break
 			}
