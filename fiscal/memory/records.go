@@ -942,26 +942,32 @@ type invoicePeek struct {
 // Invoice, as Open calls it for every stored invoice.
 func peekInvoice(p []byte) (invoicePeek, error) {
 	var v invoicePeek
+	err := peekInvoiceInto(&v, p)
+	return v, err
+}
+
+// peekInvoiceInto is peekInvoice reading into *v, which must be zero.
+func peekInvoiceInto(v *invoicePeek, p []byte) error {
 	if len(p) < invoiceFixedLen {
-		return v, fmt.Errorf("invoice payload of %d bytes, shorter than %d", len(p), invoiceFixedLen)
+		return fmt.Errorf("invoice payload of %d bytes, shorter than %d", len(p), invoiceFixedLen)
 	}
 	n := int(p[invoiceFixedLen-1])
 	size := invoiceFixedLen + n*invoiceLineLen
 	if n > fiscal.MaxInvoiceLines || (len(p) != size && (len(p) != size+fiscal.InvoiceCodeLen || fiscal.InvoiceType(p[4]) != fiscal.InvoiceReturn)) {
-		return v, fmt.Errorf("invoice payload of %d bytes with %d lines", len(p), n)
+		return fmt.Errorf("invoice payload of %d bytes with %d lines", len(p), n)
 	}
 	// The date as fiscal.DecodeDate reads it (four BCD bytes), inlined.
 	var dv [4]int
 	for i, x := range p[0:4] {
 		hi, lo := x>>4, x&0x0F
 		if hi > 9 || lo > 9 {
-			return v, fmt.Errorf("invoice date: % X", p[0:4])
+			return fmt.Errorf("invoice date: % X", p[0:4])
 		}
 		dv[i] = int(hi)*10 + int(lo)
 	}
 	d := fiscal.Date{Year: dv[0]*100 + dv[1], Month: time.Month(dv[2]), Day: dv[3]}
 	if !d.Valid() {
-		return v, fmt.Errorf("invoice date: % X", p[0:4])
+		return fmt.Errorf("invoice date: % X", p[0:4])
 	}
 	v.Detail.Date = d
 	v.Detail.Type = fiscal.InvoiceType(p[4])
@@ -977,15 +983,15 @@ func peekInvoice(p []byte) (invoicePeek, error) {
 	}
 	switch {
 	case !v.Detail.Type.Valid():
-		return v, fmt.Errorf("invoice type 0x%02X", p[4])
+		return fmt.Errorf("invoice type 0x%02X", p[4])
 	case v.Detail.Number == 0:
-		return v, fmt.Errorf("invoice number 0")
+		return fmt.Errorf("invoice number 0")
 	case !digits(p[fiscal.InvoiceDetailLen : fiscal.InvoiceDetailLen+fiscal.InvoiceCodeLen]): // v.Code.Valid(), without a copy
-		return v, fmt.Errorf("invoice code %q", string(p[fiscal.InvoiceDetailLen:fiscal.InvoiceDetailLen+fiscal.InvoiceCodeLen]))
+		return fmt.Errorf("invoice code %q", string(p[fiscal.InvoiceDetailLen:fiscal.InvoiceDetailLen+fiscal.InvoiceCodeLen]))
 	case !v.Time.valid():
-		return v, fmt.Errorf("time of day %02X %02X %02X", v.Time.Hour, v.Time.Minute, v.Time.Second)
+		return fmt.Errorf("time of day %02X %02X %02X", v.Time.Hour, v.Time.Minute, v.Time.Second)
 	case sum != v.Detail.Total:
-		return v, fmt.Errorf("total %s is not the sum %s of the tax amounts", v.Detail.Total, sum)
+		return fmt.Errorf("total %s is not the sum %s of the tax amounts", v.Detail.Total, sum)
 	}
-	return v, nil
+	return nil
 }

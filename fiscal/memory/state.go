@@ -45,12 +45,13 @@ func replayRecord(k Kind, p []byte, deep bool) (record, error) {
 // log without DeepVerify: the same checks (peekInvoice, then the order and
 // duplicate rules of applyInvoice) without building a record.
 func (s *state) replayInvoice(p []byte, loc location) error {
-	v, err := peekInvoice(p)
-	if err != nil {
+	var v invoicePeek
+	if err := peekInvoiceInto(&v, p); err != nil {
 		return fmt.Errorf("decoding %s: %w", KindInvoice, err)
 	}
 	s.counts[KindInvoice]++
-	_, err = s.applyInvoice(invoiceHead{date: v.Detail.Date, number: v.Detail.Number, code: v.Code}, len(p), loc, true)
+	h := invoiceHead{date: v.Detail.Date, number: v.Detail.Number, code: v.Code}
+	_, err := s.applyInvoice(&h, len(p), loc, true)
 	return err
 }
 
@@ -356,7 +357,7 @@ func (s *state) apply(r record, loc location, replay bool) (func(), error) {
 	k := r.kind
 	s.counts[k]++
 	if k == KindInvoice && r.value == nil {
-		return s.applyInvoice(r.head, len(r.payload), loc, replay)
+		return s.applyInvoice(&r.head, len(r.payload), loc, replay)
 	}
 	switch v := r.value.(type) {
 	case Machine:
@@ -398,7 +399,8 @@ func (s *state) apply(r record, loc location, replay bool) (func(), error) {
 			s.counts[k]--
 		}, nil
 	case Invoice:
-		return s.applyInvoice(invoiceHead{date: v.Detail.Date, number: v.Detail.Number, code: v.Code}, len(r.payload), loc, replay)
+		h := invoiceHead{date: v.Detail.Date, number: v.Detail.Number, code: v.Code}
+		return s.applyInvoice(&h, len(r.payload), loc, replay)
 	case Daily:
 		if n := len(s.dailies); n > 0 {
 			last := s.dailies[n-1].Record.Date
@@ -595,7 +597,7 @@ type invoiceHead struct {
 // applyInvoice is apply for invoices, the one kind numerous enough for
 // Open's speed to matter: on replay it allocates nothing per record beyond
 // the index entry.
-func (s *state) applyInvoice(h invoiceHead, n int, loc location, replay bool) (func(), error) {
+func (s *state) applyInvoice(h *invoiceHead, n int, loc location, replay bool) (func(), error) {
 	day := packDate(h.date)
 	if last := len(s.invoices); last > 0 && day < s.invoices[last-1].day {
 		s.counts[KindInvoice]--
