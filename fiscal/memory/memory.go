@@ -195,6 +195,13 @@ func replay(ctx context.Context, fsys FS, st *state, progress progressFunc, deep
 				}
 				continue
 			}
+			if f.Kind == KindSecurity {
+				// The next most numerous kind: no boxing into a record.
+				if err := st.replaySecurity(f.Payload); err != nil {
+					return i, err
+				}
+				continue
+			}
 			r, err := replayRecord(f.Kind, f.Payload, deep)
 			if err != nil {
 				return i, err

@@ -55,6 +55,18 @@ func (s *state) replayInvoice(p []byte, loc location) error {
 	return err
 }
 
+// replaySecurity is replayRecord and apply for a security event read back
+// from the log: decodeSecurity's checks, then the event is appended.
+func (s *state) replaySecurity(p []byte) error {
+	v, err := decodeSecurity(p)
+	if err != nil {
+		return fmt.Errorf("decoding %s: %w", KindSecurity, err)
+	}
+	s.counts[KindSecurity]++
+	s.security = append(s.security, v)
+	return nil
+}
+
 // decodeRecord decodes a payload read from the log.
 func decodeRecord(k Kind, p []byte) (record, error) {
 	r := record{kind: k}
