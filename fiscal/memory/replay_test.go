@@ -1,0 +1,94 @@
+package memory
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/fiscalkit/gb18240/fiscal"
+)
+
+// rawLog writes one segment whose frames carry the given payloads with
+// correct CRCs, chain and sequence numbers (one record per batch), so that
+// only the records' content can be wrong.
+func rawLog(t *testing.T, recs []pending) FS {
+	t.Helper()
+	b := segHeader{Version: formatVersion, Index: 1, FirstSeq: 1}.append(nil)
+	crc := uint32(0)
+	for i, r := range recs {
+		b, crc = appendFrame(b, crc, uint64(i+1), r.Kind, false, r.Payload)
+	}
+	fsys := NewMemFS()
+	f, err := fsys.Create(segmentName(1))
+	must(t, err)
+	_, err = f.Write(b)
+	must(t, err)
+	must(t, f.Close())
+	return fsys
+}
+
+func payloadOf(t *testing.T, enc func([]byte) ([]byte, error)) []byte {
+	t.Helper()
+	p, err := enc(nil)
+	must(t, err)
+	return p
+}
+
+// TestReplayRejectsBadContent checks that the replay's quick paths for
+// invoices and security events (replayInvoice, replaySecurity) refuse what
+// the full decoder and the state's rules refuse, naming the record, in
+// Open, Verify and Verify with DeepVerify alike.
+func TestReplayRejectsBadContent(t *testing.T) {
+	inv := func(n uint32, d fiscal.Date) []byte {
+		return payloadOf(t, testInvoice(n, d, fiscal.InvoiceNormal, 100).appendPayload)
+	}
+	sec := func() []byte {
+		return payloadOf(t, SecurityEvent{Time: day(0).Time(), Type: SecInspection, Text: "abc"}.appendPayload)
+	}
+	good := []pending{{KindInvoice, inv(1, day(0))}, {KindSecurity, sec()}}
+	cases := []struct {
+		name string
+		bad  pending
+		want error // also matched, besides ErrCorrupt; nil: none
+	}{
+		{"invoice date not BCD", pending{KindInvoice, func() []byte { p := inv(2, day(1)); p[0] = 0xAA; return p }()}, nil},
+		{"invoice date not a day", pending{KindInvoice, func() []byte { p := inv(2, day(1)); p[3] = 0x32; return p }()}, nil},
+		{"invoice code not digits", pending{KindInvoice, func() []byte { p := inv(2, day(1)); p[fiscal.InvoiceDetailLen+3] = 'X'; return p }()}, nil},
+		{"invoice number 0", pending{KindInvoice, inv(0, day(1))}, nil},
+		{"invoice total not the sum", pending{KindInvoice, func() []byte { p := inv(2, day(1)); p[12]++; return p }()}, nil},
+		{"invoice dated before the last", pending{KindInvoice, inv(2, day(-1))}, ErrOrder},
+		{"invoice stored twice", pending{KindInvoice, inv(1, day(1))}, ErrDuplicate},
+		{"security text not UTF-8", pending{KindSecurity, func() []byte { p := sec(); p[len(p)-1] = 0xFF; return p }()}, nil},
+		{"security type unknown", pending{KindSecurity, func() []byte { p := sec(); p[8] = 0xEE; return p }()}, nil},
+		{"security payload short", pending{KindSecurity, func() []byte { p := sec(); return p[:len(p)-1] }()}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fsys := rawLog(t, append(append([]pending{}, good...), c.bad))
+			check := func(what string, err error) {
+				t.Helper()
+				var ce *CorruptionError
+				if !errors.As(err, &ce) || !errors.Is(err, ErrCorrupt) {
+					t.Fatalf("%s: %v, want a *CorruptionError matching ErrCorrupt", what, err)
+				}
+				if ce.Seq != 3 || ce.Kind != c.bad.Kind {
+					t.Errorf("%s names %s seq %d, want %s seq 3", what, ce.Kind, ce.Seq, c.bad.Kind)
+				}
+				if c.want != nil && !errors.Is(err, c.want) {
+					t.Errorf("%s: %v, want it to match %v", what, err, c.want)
+				}
+			}
+			_, err := Open(ctx, fsys, nil)
+			check("Open", err)
+			_, err = Verify(ctx, fsys, nil)
+			check("Verify", err)
+			_, err = Verify(ctx, fsys, &Options{DeepVerify: true})
+			check("DeepVerify", err)
+		})
+	}
+	// The good records alone open, and come back as written.
+	m := mustOpen(t, rawLog(t, good), nil)
+	defer m.Close()
+	if n, ev := m.InvoiceCount(), m.SecurityEvents(); n != 1 || len(ev) != 1 || ev[0].Text != "abc" || ev[0].Type != SecInspection {
+		t.Fatalf("reopened: %d invoices, events %+v", n, ev)
+	}
+}
