@@ -20,6 +20,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -41,24 +42,31 @@ func main() {
 	verbose := flag.Bool("v", false, "log link and device events to stderr")
 	service := flag.Bool("service", false, "service mode: serve the card commands 59/5A/5B (read-only ISO APDUs only)")
 	flag.Parse()
-	level := slog.LevelWarn
+	// The program's own events (serving, connections) are logged at INFO;
+	// the link and the device log only their warnings and errors unless -v.
+	level, libLevel := slog.LevelInfo, slog.LevelWarn
 	if *verbose {
-		level = slog.LevelDebug
+		level, libLevel = slog.LevelDebug, slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	if err := run(*listen, *pty, *data, *seed, *rolls, *service, log); err != nil {
+	libLog := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: libLevel}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Stdout, *listen, *pty, *data, *seed, *rolls, *service, log, libLog)
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "simulator:", err)
 		os.Exit(1)
 	}
 }
 
-func run(listen string, pty bool, data, seed string, rolls int, service bool, log *slog.Logger) error {
+// run serves until ctx is done. It writes the address or device path as the
+// first line of stdout; log takes the program's own events, libLog the
+// link's and the device's.
+func run(ctx context.Context, stdout io.Writer, listen string, pty bool, data, seed string, rolls int, service bool, log, libLog *slog.Logger) error {
 	if (listen == "") == !pty {
 		return errors.New("give exactly one of -listen HOST:PORT and -pty")
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	dev, err := linktest.NewDevice(ctx, &linktest.DeviceOptions{Dir: data, Seed: seed, Rolls: rolls, Logger: log, ServiceMode: service})
+	dev, err := linktest.NewDevice(ctx, &linktest.DeviceOptions{Dir: data, Seed: seed, Rolls: rolls, Logger: libLog, ServiceMode: service})
 	if err != nil {
 		return err
 	}
@@ -68,7 +76,7 @@ func run(listen string, pty bool, data, seed string, rolls int, service bool, lo
 		}
 	}()
 	st := dev.Dev.Status()
-	srv := link.NewServer(dev.Handler(), &link.ServerOptions{Logger: log})
+	srv := link.NewServer(dev.Handler(), &link.ServerOptions{Logger: libLog})
 
 	if pty {
 		master, path, closeSlave, err := serial.OpenPTY()
@@ -77,8 +85,8 @@ func run(listen string, pty bool, data, seed string, rolls int, service bool, lo
 		}
 		defer closeSlave()
 		defer master.Close()
-		fmt.Println(path)
-		log.Warn("serving", "device", path, "machine", st.Machine.String(), "next invoice", st.Next, "data", data)
+		fmt.Fprintln(stdout, path)
+		log.Info("serving", "device", path, "machine", st.Machine.String(), "next invoice", st.Next, "data", data)
 		for ctx.Err() == nil {
 			if err := srv.Serve(ctx, master); err != nil && ctx.Err() == nil {
 				log.Warn("pty", "err", err)
@@ -92,8 +100,8 @@ func run(listen string, pty bool, data, seed string, rolls int, service bool, lo
 	if err != nil {
 		return err
 	}
-	fmt.Println(ln.Addr())
-	log.Warn("serving", "addr", ln.Addr(), "machine", st.Machine.String(), "next invoice", st.Next, "data", data)
+	fmt.Fprintln(stdout, ln.Addr())
+	log.Info("serving", "addr", ln.Addr(), "machine", st.Machine.String(), "next invoice", st.Next, "data", data)
 	go func() {
 		<-ctx.Done()
 		ln.Close()
