@@ -1,7 +1,7 @@
 // Command quickstart runs a full register lifecycle on emulated cards with an
 // on-disk fiscal memory:
 //
-//	go run ./examples/quickstart            # in a new temporary directory
+//	go run ./examples/quickstart            # in a temporary directory, removed at the end
 //	go run ./examples/quickstart -data DIR  # keep (and continue) the state in DIR
 //
 // The first run personalises an emulated card set (fiscal, user and check
@@ -37,12 +37,22 @@ import (
 const userPIN = "12345678"
 
 func main() {
-	data := flag.String("data", "", "directory for the fiscal memory and the emulated cards' state (default: a new temporary directory)")
+	data := flag.String("data", "", "directory for the fiscal memory and the emulated cards' state, kept for the next run (default: a temporary directory, removed at the end)")
 	width := flag.Int("paper", 57, "paper width in mm: 57 (32 columns) or 76 (48 columns)")
 	flag.Parse()
-	cols := print.Columns57mm
-	if *width == 76 {
+	if flag.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "quickstart: unexpected argument %q (the data directory is given with -data DIR)\n", flag.Arg(0))
+		os.Exit(2)
+	}
+	var cols int
+	switch *width {
+	case 57:
+		cols = print.Columns57mm
+	case 76:
 		cols = print.Columns76mm
+	default:
+		fmt.Fprintf(os.Stderr, "quickstart: -paper %d: want 57 or 76\n", *width)
+		os.Exit(2)
 	}
 	if err := run(context.Background(), os.Stdout, *data, cols); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
@@ -109,15 +119,24 @@ func (p persistent) Transmit(ctx context.Context, apdu []byte) ([]byte, error) {
 	return resp, err
 }
 
-func run(ctx context.Context, out io.Writer, dir string, cols int) error {
-	if dir == "" {
+func run(ctx context.Context, out io.Writer, dir string, cols int) (err error) {
+	keep := dir != ""
+	if !keep {
 		tmp, err := os.MkdirTemp("", "gb18240-quickstart-")
 		if err != nil {
 			return err
 		}
 		dir = tmp
+		// Registered first, so it runs after the fiscal memory is closed.
+		defer func() {
+			if rerr := os.RemoveAll(tmp); rerr != nil && err == nil {
+				err = fmt.Errorf("removing the temporary data directory: %w", rerr)
+			}
+		}()
+		fmt.Fprintf(out, "data directory: %s (temporary, removed at the end; -data DIR keeps the state)\n", dir)
+	} else {
+		fmt.Fprintf(out, "data directory: %s\n", dir)
 	}
-	fmt.Fprintf(out, "data directory: %s\n", dir)
 	cards := cardFiles{dir: filepath.Join(dir, "cards")}
 	profile := emulator.TestProfileDoNotShip("")
 	opts := emulator.Options{Profile: profile}
@@ -319,6 +338,10 @@ func run(ctx context.Context, out io.Writer, dir string, cols int) error {
 	}
 	fmt.Fprintf(out, "\nfiscal memory: %d invoices, last daily close %v, verify: ok=%v\n", st.Issued, st.LastDaily, rep.OK())
 	fmt.Fprintf(out, "next invoice: %v/%08d, %d left in the roll, %d rolls waiting\n", st.Roll.Code, st.Next, st.Remaining, st.Waiting)
-	fmt.Fprintf(out, "run again with -data %s to continue; inspect with: go run ./examples/fmtool export %s\n", dir, dir)
+	if keep {
+		fmt.Fprintf(out, "run again with -data %s to continue; inspect with: go run ./examples/fmtool export %s\n", dir, dir)
+	} else {
+		fmt.Fprintln(out, "removed the temporary data directory; with -data DIR the state stays for a second run and for: go run ./examples/fmtool export DIR")
+	}
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 
@@ -53,5 +54,31 @@ func TestRunTwice(t *testing.T) {
 	}
 	if n := len(m.Declarations(fiscal.Date{}, fiscal.Date{})); n != 2 {
 		t.Fatalf("%d declarations, want 2", n)
+	}
+}
+
+// TestTemporaryDirectoryRemoved runs the quickstart without -data: it works
+// in a temporary directory and removes it at the end, leaving nothing behind.
+func TestTemporaryDirectoryRemoved(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	var out bytes.Buffer
+	if err := run(context.Background(), &out, "", print.Columns57mm); err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	left, err := os.ReadDir(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range left {
+		t.Errorf("left behind in the temporary directory: %s", e.Name())
+	}
+	for _, want := range []string{"(temporary, removed at the end", "removed the temporary data directory", "verify: ok=true"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if strings.Contains(out.String(), "run again with -data") {
+		t.Error("output offers to continue in a directory that no longer exists")
 	}
 }
