@@ -207,10 +207,15 @@
 // and that the order rules above hold (dates never go backwards, keys are
 // unique). It returns a Report whose Bad field (and the returned error)
 // names the first bad record: segment, offset, kind, sequence. For speed,
-// invoices are by default only checked for their shape, date, type, number,
-// code, time of day and amounts; their text fields are decoded when an
-// invoice is read (which re-checks its frame CRC too). Options.DeepVerify
-// decodes every field of every invoice; examples/fmtool verify uses it.
+// invoices are by default checked for every content rule that needs no text
+// decoded: shape, date, type, number, code, time of day, the tax slots (no
+// amount in an unused slot, no tax index twice), the total against the slot
+// amounts, a void without an amount, a return naming its original (and its
+// stored original code being digits), and the lines' tax indexes and
+// amounts against the slots. Their text fields (payer, drawer, line names)
+// are decoded when an invoice is read (which re-checks its frame CRC too).
+// Options.DeepVerify decodes every field of every invoice; examples/fmtool
+// verify uses it.
 //
 // Verify detects any change of a single byte anywhere in a segment (tested
 // by flipping every byte of a small memory). Deleting whole trailing

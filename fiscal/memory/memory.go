@@ -38,9 +38,10 @@ type Options struct {
 	Progress func(done, total int64)
 	// DeepVerify makes Open, Verify and Repair decode every field of every
 	// invoice (text included) and check all its content rules. By default
-	// invoices are checked for their CRC, chain, sequence, shape, date,
-	// type, number, code, time, amounts and order, but their text fields are
-	// only decoded when read.
+	// invoices are checked for their CRC, chain, sequence, order and every
+	// content rule that needs no text decoded (shape, date, type, number,
+	// code, time, tax slots, amounts, lines' tax indexes and amounts), but
+	// their text fields are only decoded when read.
 	DeepVerify bool
 }
 

@@ -936,8 +936,8 @@ type invoicePeek struct {
 
 // peekInvoice reads only what the index and the order rules need from an
 // invoice payload (date, type, number, total, code) and checks the payload's
-// shape, the time of day and that the amounts add up, without decoding the
-// text fields. Open uses it; Options.DeepVerify decodes everything instead.
+// shape, the time of day and the content rules of Invoice.validate that need
+// no text (see peekInvoiceRules), without decoding the text fields. Open uses it; Options.DeepVerify decodes everything instead.
 // It returns only the fields it reads, in a value much smaller than an
 // Invoice, as Open calls it for every stored invoice.
 func peekInvoice(p []byte) (invoicePeek, error) {
@@ -976,10 +976,14 @@ func peekInvoiceInto(v *invoicePeek, p []byte) error {
 	copy(v.Code[:], p[fiscal.InvoiceDetailLen:])
 	o := fiscal.InvoiceDetailLen + fiscal.InvoiceCodeLen
 	v.Time = Clock{p[o], p[o+1], p[o+2]}
-	o += 3 + fiscal.MaxTaxItems
+	o += 3
+	idx := p[o : o+fiscal.MaxTaxItems]
+	o += fiscal.MaxTaxItems
+	var amounts fiscal.TaxAmounts
 	var sum fiscal.Amount
-	for i := 0; i < fiscal.MaxTaxItems; i++ {
-		sum += fiscal.Amount(binary.BigEndian.Uint32(p[o+4*i:]))
+	for i := range amounts {
+		amounts[i] = fiscal.Amount(binary.BigEndian.Uint32(p[o+4*i:]))
+		sum += amounts[i]
 	}
 	switch {
 	case !v.Detail.Type.Valid():
@@ -990,8 +994,75 @@ func peekInvoiceInto(v *invoicePeek, p []byte) error {
 		return fmt.Errorf("invoice code %q", string(p[fiscal.InvoiceDetailLen:fiscal.InvoiceDetailLen+fiscal.InvoiceCodeLen]))
 	case !v.Time.valid():
 		return fmt.Errorf("time of day %02X %02X %02X", v.Time.Hour, v.Time.Minute, v.Time.Second)
-	case sum != v.Detail.Total:
-		return fmt.Errorf("total %s is not the sum %s of the tax amounts", v.Detail.Total, sum)
+	}
+	if err := peekInvoiceRules(p, idx, &amounts, sum, n, &v.Detail); err != nil {
+		return err
+	}
+	return nil
+}
+
+// peekInvoiceRules makes for peekInvoiceInto the checks of Invoice.validate
+// that need no text decoded: the tax slots (no amount in an unused slot, no
+// tax index twice), the total against the slot amounts, a void without an
+// amount, a return naming its original (and its original code, if stored,
+// being digits), and the lines' tax indexes and amounts against the slots.
+// p is a payload whose shape peekInvoiceInto has checked, with n lines; idx
+// and amounts are its tax slots, sum their total; d has Type and Total set.
+func peekInvoiceRules(p, idx []byte, amounts *fiscal.TaxAmounts, sum fiscal.Amount, n int, d *fiscal.InvoiceDetail) error {
+	for i, x := range idx {
+		if x == 0 {
+			if amounts[i] != 0 {
+				return fmt.Errorf("amount %s in unused tax slot %d", amounts[i], i)
+			}
+			continue
+		}
+		for _, y := range idx[:i] {
+			if y == x {
+				return fmt.Errorf("tax index %d used twice", x)
+			}
+		}
+	}
+	if sum != d.Total {
+		return fmt.Errorf("total %s is not the sum %s of the tax amounts", d.Total, sum)
+	}
+	switch d.Type {
+	case fiscal.InvoiceVoid:
+		if d.Total != 0 {
+			return fmt.Errorf("a void invoice carries no amount")
+		}
+	case fiscal.InvoiceReturn:
+		if binary.BigEndian.Uint32(p[21:25]) == 0 { // InvoiceDetail.Original
+			return fmt.Errorf("a return invoice names its original invoice")
+		}
+	}
+	end := invoiceFixedLen + n*invoiceLineLen
+	if len(p) > end && !digits(p[end:]) { // the original code, stored only for returns
+		return fmt.Errorf("original invoice code %q", string(p[end:]))
+	}
+	if n == 0 || d.Type == fiscal.InvoiceVoid {
+		return nil
+	}
+	var sums fiscal.TaxAmounts
+	for i := 0; i < n; i++ {
+		l := p[invoiceFixedLen+i*invoiceLineLen+fiscal.ItemNameLen:]
+		amount := fiscal.Amount(binary.BigEndian.Uint32(l[8:12]))
+		tax := l[12]
+		slot := -1
+		if tax != 0 {
+			for j, x := range idx {
+				if x == tax {
+					slot = j
+					break
+				}
+			}
+		}
+		if slot < 0 {
+			return fmt.Errorf("line %d: tax index %d not among the invoice's", i, tax)
+		}
+		sums[slot] += amount
+	}
+	if sums != *amounts {
+		return fmt.Errorf("line amounts %v do not add up to the tax amounts %v", sums, *amounts)
 	}
 	return nil
 }

@@ -44,7 +44,32 @@ func TestReplayRejectsBadContent(t *testing.T) {
 	sec := func() []byte {
 		return payloadOf(t, SecurityEvent{Time: day(0).Time(), Type: SecInspection, Text: "abc"}.appendPayload)
 	}
-	good := []pending{{KindInvoice, inv(1, day(0))}, {KindSecurity, sec()}}
+	enc := func(v Invoice) []byte { return payloadOf(t, v.appendPayload) }
+	// noLines is invoice 50 of day 1 without lines, its slots changed by f,
+	// so that only the slot rules can refuse it.
+	noLines := func(f func(*Invoice)) []byte {
+		v := testInvoice(50, day(1), fiscal.InvoiceNormal, 100)
+		v.Lines = nil
+		f(&v)
+		return enc(v)
+	}
+	lined := func(f func(*Invoice)) []byte {
+		v := testInvoice(50, day(1), fiscal.InvoiceNormal, 100)
+		f(&v)
+		return enc(v)
+	}
+	// A return, a void and an invoice without lines that the rules accept.
+	good := []pending{{KindInvoice, inv(1, day(0))}, {KindSecurity, sec()},
+		{KindInvoice, enc(testInvoice(10, day(0), fiscal.InvoiceReturn, 60))},
+		{KindInvoice, func() []byte {
+			v := testInvoice(11, day(0), fiscal.InvoiceReturn, 60)
+			v.OriginalCode = fiscal.InvoiceCode{} // the original has the return's own code
+			return enc(v)
+		}()},
+		{KindInvoice, enc(testInvoice(12, day(0), fiscal.InvoiceVoid, 0))},
+		{KindInvoice, noLines(func(v *Invoice) { v.Detail.Number = 13; v.Detail.Date = day(0) })},
+	}
+	badSeq := uint64(len(good) + 1)
 	cases := []struct {
 		name string
 		bad  pending
@@ -57,6 +82,16 @@ func TestReplayRejectsBadContent(t *testing.T) {
 		{"invoice total not the sum", pending{KindInvoice, func() []byte { p := inv(2, day(1)); p[12]++; return p }()}, nil},
 		{"invoice dated before the last", pending{KindInvoice, inv(2, day(-1))}, ErrOrder},
 		{"invoice stored twice", pending{KindInvoice, inv(1, day(1))}, ErrDuplicate},
+		{"invoice amount in an unused tax slot", pending{KindInvoice, noLines(func(v *Invoice) { v.Amounts[3] = 5; v.Detail.Total = 105 })}, nil},
+		{"invoice tax index used twice", pending{KindInvoice, noLines(func(v *Invoice) { v.Indexes[1] = 1 })}, nil},
+		{"void invoice with an amount", pending{KindInvoice, noLines(func(v *Invoice) { v.Detail.Type = fiscal.InvoiceVoid })}, nil},
+		{"return invoice without its original", pending{KindInvoice, lined(func(v *Invoice) { v.Detail.Type = fiscal.InvoiceReturn })}, nil},
+		{"return original code not digits", pending{KindInvoice, lined(func(v *Invoice) {
+			v.Detail.Type, v.Detail.Original = fiscal.InvoiceReturn, 49
+			v.OriginalCode = fiscal.InvoiceCode([]byte("12345678AB"))
+		})}, nil},
+		{"invoice line with a tax index not the invoice's", pending{KindInvoice, lined(func(v *Invoice) { v.Lines[1].TaxIndex = 3 })}, nil},
+		{"invoice lines not adding up to the slots", pending{KindInvoice, lined(func(v *Invoice) { v.Lines[0].Amount++ })}, nil},
 		{"security text not UTF-8", pending{KindSecurity, func() []byte { p := sec(); p[len(p)-1] = 0xFF; return p }()}, nil},
 		{"security type unknown", pending{KindSecurity, func() []byte { p := sec(); p[8] = 0xEE; return p }()}, nil},
 		{"security payload short", pending{KindSecurity, func() []byte { p := sec(); return p[:len(p)-1] }()}, nil},
@@ -70,8 +105,8 @@ func TestReplayRejectsBadContent(t *testing.T) {
 				if !errors.As(err, &ce) || !errors.Is(err, ErrCorrupt) {
 					t.Fatalf("%s: %v, want a *CorruptionError matching ErrCorrupt", what, err)
 				}
-				if ce.Seq != 3 || ce.Kind != c.bad.Kind {
-					t.Errorf("%s names %s seq %d, want %s seq 3", what, ce.Kind, ce.Seq, c.bad.Kind)
+				if ce.Seq != badSeq || ce.Kind != c.bad.Kind {
+					t.Errorf("%s names %s seq %d, want %s seq %d", what, ce.Kind, ce.Seq, c.bad.Kind, badSeq)
 				}
 				if c.want != nil && !errors.Is(err, c.want) {
 					t.Errorf("%s: %v, want it to match %v", what, err, c.want)
@@ -88,7 +123,7 @@ func TestReplayRejectsBadContent(t *testing.T) {
 	// The good records alone open, and come back as written.
 	m := mustOpen(t, rawLog(t, good), nil)
 	defer m.Close()
-	if n, ev := m.InvoiceCount(), m.SecurityEvents(); n != 1 || len(ev) != 1 || ev[0].Text != "abc" || ev[0].Type != SecInspection {
+	if n, ev := m.InvoiceCount(), m.SecurityEvents(); n != len(good)-1 || len(ev) != 1 || ev[0].Text != "abc" || ev[0].Type != SecInspection {
 		t.Fatalf("reopened: %d invoices, events %+v", n, ev)
 	}
 }
