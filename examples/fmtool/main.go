@@ -8,7 +8,7 @@
 //
 // Exit status: 0 the memory is intact (or was repaired, or the export or
 // report was written); 1 the memory is damaged, repair was refused, or
-// reading failed; 2 usage error.
+// reading failed; 2 usage error. -h prints the usage and exits 0.
 //
 // Long reads show progress on stderr when stderr is a terminal, and are
 // quiet otherwise.
@@ -55,6 +55,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fl.SetOutput(stderr)
 	fl.Usage = func() { fmt.Fprint(stderr, usageString) }
 	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK // -h asked for the usage
+		}
 		return exitUsage
 	}
 	if fl.NArg() != 2 {
@@ -136,8 +139,12 @@ func verify(ctx context.Context, fsys memory.FS, opts *memory.Options, stdout, s
 		kinds = append(kinds, k)
 	}
 	sort.Slice(kinds, func(i, j int) bool { return kinds[i] < kinds[j] })
+	width := 0
 	for _, k := range kinds {
-		fmt.Fprintf(stdout, "  %-12s %d\n", k, rep.ByKind[k])
+		width = max(width, len(k.String()))
+	}
+	for _, k := range kinds {
+		fmt.Fprintf(stdout, "  %-*s %d\n", width, k, rep.ByKind[k])
 	}
 	return exitOK
 }
@@ -263,9 +270,15 @@ func report(ctx context.Context, fsys memory.FS, opts *memory.Options, stdout, s
 	}
 	st := m.Stats()
 	fmt.Fprintln(w, "\nFill level")
+	width := 0
 	for _, k := range st.Kinds {
 		if k.Capacity > 0 && k.Count > 0 {
-			fmt.Fprintf(w, "  %-12s %d of %d\n", k.Kind, k.Counted, k.Capacity)
+			width = max(width, len(k.Kind.String()))
+		}
+	}
+	for _, k := range st.Kinds {
+		if k.Capacity > 0 && k.Count > 0 {
+			fmt.Fprintf(w, "  %-*s %d of %d\n", width, k.Kind, k.Counted, k.Capacity)
 		}
 	}
 	for _, wr := range st.Warnings {

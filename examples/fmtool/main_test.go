@@ -107,6 +107,13 @@ func TestCorruptAndTorn(t *testing.T) {
 	}
 }
 
+func TestHelpExitsZero(t *testing.T) {
+	code, out, errOut := runTool("-h")
+	if code != 0 || out != "" || !strings.Contains(errOut, "usage: fmtool") {
+		t.Errorf("-h: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
 func TestUsage(t *testing.T) {
 	for _, args := range [][]string{nil, {"verify"}, {"frobnicate", t.TempDir()}, {"verify", "/nonexistent/dir"}} {
 		if code, _, _ := runTool(args...); code != 2 {
@@ -150,6 +157,37 @@ func TestRollsAndControls(t *testing.T) {
 	if code2 != 0 || !strings.Contains(out, "1440012345 101-200 distributed 2026-03-01 09:00:00") || strings.Contains(out, "1440012345 1-100 distributed") ||
 		!strings.Contains(out, "controls in force: deadline 2026-04-30, single limit 2000.00") {
 		t.Errorf("report: %d\n%s", code2, out)
+	}
+	_, fill, _ := strings.Cut(out, "Fill level\n")
+	checkAligned(t, "report fill level", fill, "roll_distributed")
+	code2, out, _ = runTool("verify", dir)
+	if code2 != 0 {
+		t.Errorf("verify: %d\n%s", code2, out)
+	}
+	checkAligned(t, "verify", out, "roll_distributed")
+}
+
+// checkAligned checks that the indented "kind count" lines of out put their
+// counts in one column, and that a line names want.
+func checkAligned(t *testing.T, what, out, want string) {
+	t.Helper()
+	col, seen := -1, false
+	for _, line := range strings.Split(out, "\n") {
+		name, _, ok := strings.Cut(strings.TrimPrefix(line, "  "), " ")
+		if !strings.HasPrefix(line, "  ") || !ok {
+			continue
+		}
+		seen = seen || name == want
+		c := len(name) + strings.Index(line[2+len(name):], strings.TrimLeft(line[2+len(name):], " "))
+		if col == -1 {
+			col = c
+		} else if c != col {
+			t.Errorf("%s: counts not in one column:\n%s", what, out)
+			return
+		}
+	}
+	if !seen {
+		t.Errorf("%s: no line for %s:\n%s", what, want, out)
 	}
 }
 
