@@ -6,6 +6,10 @@
 //
 //	go run ./examples/simulator -listen 127.0.0.1:7000 &
 //	go run ./examples/pos -addr 127.0.0.1:7000 -invoices 100 -faults drop=0.1,dup=0.1,corrupt=0.05 -seed 42
+//
+// Exit status: 0 every invoice was issued (Done) and matches the register's
+// record; 1 otherwise, or the register could not be reached; 2 usage error
+// (bad flags or arguments, checked before connecting).
 package main
 
 import (
@@ -29,10 +33,14 @@ func main() {
 	n := flag.Int("invoices", 10, "invoices to issue")
 	lines := flag.Int("lines", 3, "lines per invoice (1-10)")
 	faults := flag.String("faults", "", "inject faults on this end: drop=P,dup=P,corrupt=P,cut=P,delay=P,maxdelay=D")
-	seed := flag.Uint64("seed", 0, "fault seed (0: from the clock; printed)")
+	seed := flag.Uint64("seed", 0, "seed of the injected faults, with -faults (0: from the clock; printed)")
 	timeout := flag.Duration("timeout", 0, "reply timeout per frame (0: 1s, or 200ms with -faults)")
 	list := flag.Bool("list", false, "list serial ports and exit")
 	flag.Parse()
+	if flag.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "pos: unexpected argument %q\n", flag.Arg(0))
+		os.Exit(2)
+	}
 	if *list {
 		ports, err := serial.List()
 		if err != nil {
@@ -46,16 +54,41 @@ func main() {
 	}
 	if err := run(*addr, *port, *baud, *n, *lines, *faults, *seed, *timeout); err != nil {
 		fmt.Fprintln(os.Stderr, "pos:", err)
+		var u usageError
+		if errors.As(err, &u) {
+			os.Exit(2)
+		}
 		os.Exit(1)
 	}
 }
 
+// usageError is a flag combination or value that run refuses before it
+// connects.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
 func run(addr, port string, baud, n, lines int, faultSpec string, seed uint64, timeout time.Duration) error {
 	if (addr == "") == (port == "") {
-		return errors.New("give exactly one of -addr HOST:PORT and -port DEVICE")
+		return usagef("give exactly one of -addr HOST:PORT and -port DEVICE")
+	}
+	if n < 1 {
+		return usagef("-invoices %d: want at least 1", n)
 	}
 	if lines < 1 || lines > link.MaxItems {
-		return fmt.Errorf("-lines %d: want 1..%d", lines, link.MaxItems)
+		return usagef("-lines %d: want 1..%d", lines, link.MaxItems)
+	}
+	var fspec link.Faults
+	if faultSpec != "" {
+		f, err := link.ParseFaults(faultSpec)
+		if err != nil {
+			return usagef("-faults: %v", err)
+		}
+		fspec = f
+	} else if seed != 0 {
+		return usagef("-seed %d without -faults: the seed is only for injected faults", seed)
 	}
 	var rw io.ReadWriteCloser
 	var err error
@@ -73,10 +106,7 @@ func run(addr, port string, baud, n, lines int, faultSpec string, seed uint64, t
 	var faulty *link.FaultyLink
 	opts := &link.ClientOptions{ReplyTimeout: timeout, IssueAttempts: 10, ReconcileAttempts: 10, Retries: 10}
 	if faultSpec != "" {
-		f, err := link.ParseFaults(faultSpec)
-		if err != nil {
-			return err
-		}
+		f := fspec
 		if seed == 0 {
 			seed = uint64(time.Now().UnixNano())
 		}
