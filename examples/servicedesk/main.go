@@ -10,7 +10,8 @@
 //	go run ./examples/servicedesk -data records.json -policy policy.json -now 2026-11-30T20:00:00+08:00
 //
 // The output is deterministic: "now" is fixed at 30 November 2026, 20:00 CST
-// unless -now is given.
+// unless -now is given; the reports cover the calendar month that contains
+// "now" (in China time), judging only what happened by then.
 package main
 
 import (
@@ -37,9 +38,13 @@ func main() {
 	var o options
 	flag.StringVar(&o.data, "data", "", "service records (JSON); default: the bundled November 2026 sample")
 	flag.StringVar(&o.policy, "policy", "", "policy file (JSON); default: the seed policy")
-	flag.StringVar(&o.now, "now", "2026-11-30T20:00:00+08:00", "evaluation time (RFC 3339); the report month is the one before it ends")
+	flag.StringVar(&o.now, "now", "2026-11-30T20:00:00+08:00", "evaluation time (RFC 3339); the reports cover the calendar month (China time) that contains it")
 	flag.BoolVar(&o.csv, "csv", false, "print the reports as CSV")
 	flag.Parse()
+	if flag.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "servicedesk: unexpected argument %q (records are given with -data FILE)\n", flag.Arg(0))
+		os.Exit(2)
+	}
 	if err := run(os.Stdout, o); err != nil {
 		fmt.Fprintln(os.Stderr, "servicedesk:", err)
 		os.Exit(1)
