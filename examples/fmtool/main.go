@@ -8,7 +8,7 @@
 //
 // Exit status: 0 the memory is intact (or was repaired, or the export or
 // report was written); 1 the memory is damaged, repair was refused, or
-// reading failed; 2 usage error. -h prints the usage and exits 0.
+// reading failed, or DIR holds no fiscal memory; 2 usage error. -h prints the usage and exits 0.
 //
 // Long reads show progress on stderr when stderr is a terminal, and are
 // quiet otherwise.
@@ -65,11 +65,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	cmd, dir := fl.Arg(0), fl.Arg(1)
+	switch cmd {
+	case "verify", "repair", "export", "report":
+	default:
+		fl.Usage()
+		return exitUsage
+	}
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		fmt.Fprintf(stderr, "fmtool: %s is not a directory\n", dir)
 		return exitUsage
 	}
 	fsys := &memory.DirFS{Dir: dir}
+	if ok, err := hasSegments(fsys); err != nil {
+		fmt.Fprintf(stderr, "fmtool: %v\n", err)
+		return exitFailed
+	} else if !ok {
+		// Most likely the wrong directory: say so rather than report an
+		// "intact" empty memory.
+		fmt.Fprintf(stderr, "fmtool: %s holds no fiscal memory (no NNNNNNNN.seg segment file)\n", dir)
+		return exitFailed
+	}
 	opts := &memory.Options{Progress: progress(stderr)}
 	switch cmd {
 	case "verify":
@@ -292,4 +307,19 @@ func report(ctx context.Context, fsys memory.FS, opts *memory.Options, stdout, s
 		fmt.Fprintf(w, "open intents (recovery pending): %s\n", strings.Join(ops, ", "))
 	}
 	return exitOK
+}
+
+// hasSegments reports whether fsys holds at least one segment file
+// (NNNNNNNN.seg, see fiscal/memory's format).
+func hasSegments(fsys memory.FS) (bool, error) {
+	names, err := fsys.List()
+	if err != nil {
+		return false, err
+	}
+	for _, n := range names {
+		if base, ok := strings.CutSuffix(n, ".seg"); ok && len(base) == 8 && strings.Trim(base, "0123456789") == "" {
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -114,6 +114,28 @@ func TestHelpExitsZero(t *testing.T) {
 	}
 }
 
+// TestNoFiscalMemory: a directory without a segment file (a wrong path) is
+// an error for every command, not an intact empty memory, and stays empty.
+func TestNoFiscalMemory(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"verify", "repair", "export", "report"} {
+		code, out, errOut := runTool(cmd, dir)
+		if code != 1 || out != "" || !strings.Contains(errOut, "holds no fiscal memory") {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q", cmd, code, out, errOut)
+		}
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ents) != 1 {
+		t.Errorf("the directory changed: %d entries", len(ents))
+	}
+}
+
 func TestUsage(t *testing.T) {
 	for _, args := range [][]string{nil, {"verify"}, {"frobnicate", t.TempDir()}, {"verify", "/nonexistent/dir"}} {
 		if code, _, _ := runTool(args...); code != 2 {
