@@ -221,3 +221,41 @@ func BenchmarkPlainFull(b *testing.B) {
 		plainReadCRC(dir)
 	}
 }
+
+// BenchmarkOpenRequests times Open of a memory of invoices each stored with
+// a request id (an invoice record and a request record per invoice, as
+// register writes them), and reports the time per request record.
+func BenchmarkOpenRequests(b *testing.B) {
+	const n = 20000
+	fsys := NewMemFS()
+	m, err := Open(ctx, fsys, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	batch := new(Batch)
+	for i := 1; i <= n; i++ {
+		v := testInvoice(uint32(i), fiscal.MustDate(2026, 1, 1), fiscal.InvoiceNormal, 100)
+		v.RequestID = uint64(i)<<8 | 1
+		batch.AddInvoice(v)
+		if batch.Len() >= 1000 || i == n {
+			if err := m.Commit(ctx, batch); err != nil {
+				b.Fatal(err)
+			}
+			batch = new(Batch)
+		}
+	}
+	m.Close()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m, err := Open(ctx, fsys, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if m.InvoiceCount() != n {
+			b.Fatalf("%d invoices", m.InvoiceCount())
+		}
+		m.Close()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/invoice+request")
+}

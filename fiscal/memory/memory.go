@@ -196,6 +196,13 @@ func replay(ctx context.Context, fsys FS, st *state, progress progressFunc, deep
 				}
 				continue
 			}
+			if f.Kind == KindRequest {
+				// One per invoice issued for a host request: no boxing either.
+				if err := st.replayRequest(f.Payload); err != nil {
+					return i, err
+				}
+				continue
+			}
 			if f.Kind == KindSecurity {
 				// The next most numerous kind: no boxing into a record.
 				if err := st.replaySecurity(f.Payload); err != nil {
@@ -846,7 +853,7 @@ func (r *readerSet) close() {
 func (m *Memory) readInvoice(rs *readerSet, i int) (Invoice, error) {
 	v, err := m.readInvoiceEntry(rs, m.st.invoices[i])
 	if err == nil {
-		v.RequestID = m.st.reqOf[int32(i)]
+		v.RequestID = m.st.requestOf(i)
 	}
 	return v, err
 }
@@ -974,7 +981,7 @@ func (m *Memory) eachInvoice(ctx context.Context, app int, from, to fiscal.Date,
 			return err
 		}
 		m.mu.RLock()
-		v.RequestID = m.st.reqOf[int32(base+lo+i)]
+		v.RequestID = m.st.requestOf(base + lo + i)
 		m.mu.RUnlock()
 		if err := fn(v); err != nil {
 			return err
@@ -992,7 +999,7 @@ func (m *Memory) InvoicesByRequestID(ctx context.Context, id uint64) ([]Invoice,
 	if m.closed {
 		return nil, ErrClosed
 	}
-	idx := m.st.reqInvs[id]
+	idx := m.st.requestInvoices(id)
 	if id == 0 || len(idx) == 0 {
 		return nil, fmt.Errorf("%w: no invoice for request id %d", ErrNotFound, id)
 	}

@@ -172,7 +172,7 @@ func (r RequestRecord) validate() error {
 	case r.Number == 0:
 		return invalid("invoice number 0")
 	case !r.Code.Valid():
-		return invalid("invoice code %q", r.Code[:])
+		return invalid("invoice code %q", string(r.Code[:])) // a copy: r.Code[:] would move r to the heap on every call
 	}
 	return nil
 }

@@ -55,6 +55,22 @@ func (s *state) replayInvoice(p []byte, loc location) error {
 	return err
 }
 
+// replayRequest is replayRecord and apply for a request record read back
+// from the log: decodeRequest's and validate's checks, then applyRequest,
+// without boxing the record.
+func (s *state) replayRequest(p []byte) error {
+	v, err := decodeRequest(p)
+	if err == nil {
+		err = v.validate()
+	}
+	if err != nil {
+		return fmt.Errorf("decoding %s: %w", KindRequest, err)
+	}
+	s.counts[KindRequest]++
+	_, err = s.applyRequest(v, true)
+	return err
+}
+
 // replaySecurity is replayRecord and apply for a security event read back
 // from the log: decodeSecurity's checks, then the event is appended.
 func (s *state) replaySecurity(p []byte) error {
@@ -220,15 +236,15 @@ type state struct {
 	waiting    []int // indexes into dists of the rolls still waiting, oldest first
 	taken      []RollTaken
 	ctlUpdates []ControlUpdate
-	ctlFrom    int                // index into ctlUpdates of the first update of the newest application
-	reqOf      map[int32]uint64   // invoice index -> its request id
-	reqInvs    map[uint64][]int32 // request id -> its invoices' indexes, oldest first
+	ctlFrom    int              // index into ctlUpdates of the first update of the newest application
+	reqs       []reqEntry       // invoices with a request id, in invoice order
+	reqFirst   map[uint64]int32 // request id -> index into reqs of its first invoice
 	counts     [kindLast + 1]int
 }
 
 func newState(o *Options) *state {
 	return &state{opts: o, intents: map[uint64]Intent{}, codeIDs: map[fiscal.InvoiceCode]uint32{},
-		reqOf: map[int32]uint64{}, reqInvs: map[uint64][]int32{}}
+		reqFirst: map[uint64]int32{}}
 }
 
 // presize makes room for about n invoices.
@@ -565,35 +581,76 @@ func (s *state) apply(r record, loc location, replay bool) (func(), error) {
 	return nil, fmt.Errorf("memory: internal error: record value %T", r.value)
 }
 
+// reqEntry ties the invoice at index inv to request id id.
+type reqEntry struct {
+	id  uint64
+	inv int32
+}
+
+// requestOf returns the request id of the invoice at index i (0: none).
+// state.reqs is ordered by invoice index, as a request record always names
+// the newest invoice.
+func (s *state) requestOf(i int) uint64 {
+	j, ok := slices.BinarySearchFunc(s.reqs, int32(i), func(e reqEntry, t int32) int { return int(e.inv) - int(t) })
+	if !ok {
+		return 0
+	}
+	return s.reqs[j].id
+}
+
+// requestInvoices returns the indexes of the invoices of request id, oldest
+// first. They are consecutive entries of state.reqs (applyRequest accepts a
+// stored id only for the invoice right after the id's last one).
+func (s *state) requestInvoices(id uint64) []int32 {
+	j, ok := s.reqFirst[id]
+	if !ok {
+		return nil
+	}
+	var out []int32
+	for _, e := range s.reqs[j:] {
+		if e.id != id {
+			break
+		}
+		out = append(out, e.inv)
+	}
+	return out
+}
+
 // applyRequest is apply for request records: it names the newest stored
 // invoice, which has no request id yet, and an id already stored only if
 // the invoice before it has that id too (the invoices of one request, such
-// as several voids, follow each other).
+// as several voids, follow each other). On replay it adds one entry to
+// state.reqs and, for an id not seen before, one to state.reqFirst.
 func (s *state) applyRequest(v RequestRecord, replay bool) (func(), error) {
 	k := KindRequest
 	i, ok := s.lookup(v.Code, v.Number)
+	var last *reqEntry
+	if n := len(s.reqs); n > 0 {
+		last = &s.reqs[n-1]
+	}
+	_, seen := s.reqFirst[v.ID]
 	switch {
 	case !ok || i != len(s.invoices)-1:
 		s.counts[k]--
 		return nil, fmt.Errorf("%w: request id %d for invoice %s/%d, which is not the newest invoice", ErrOrder, v.ID, v.Code, v.Number)
-	case s.reqOf[int32(i)] != 0:
+	case last != nil && int(last.inv) == i:
 		s.counts[k]--
-		return nil, fmt.Errorf("%w: invoice %s/%d already has request id %d", ErrDuplicate, v.Code, v.Number, s.reqOf[int32(i)])
-	case len(s.reqInvs[v.ID]) > 0 && s.reqOf[int32(i-1)] != v.ID:
+		return nil, fmt.Errorf("%w: invoice %s/%d already has request id %d", ErrDuplicate, v.Code, v.Number, last.id)
+	case seen && (int(last.inv) != i-1 || last.id != v.ID):
 		s.counts[k]--
 		return nil, fmt.Errorf("%w: request id %d already names an earlier request's invoices", ErrDuplicate, v.ID)
 	}
-	s.reqOf[int32(i)] = v.ID
-	s.reqInvs[v.ID] = append(s.reqInvs[v.ID], int32(i))
+	s.reqs = append(s.reqs, reqEntry{id: v.ID, inv: int32(i)})
+	if !seen {
+		s.reqFirst[v.ID] = int32(len(s.reqs) - 1)
+	}
 	if replay {
 		return nil, nil
 	}
 	return func() {
-		delete(s.reqOf, int32(i))
-		if l := s.reqInvs[v.ID]; len(l) <= 1 {
-			delete(s.reqInvs, v.ID)
-		} else {
-			s.reqInvs[v.ID] = l[:len(l)-1]
+		s.reqs = s.reqs[:len(s.reqs)-1]
+		if !seen {
+			delete(s.reqFirst, v.ID)
 		}
 		s.counts[k]--
 	}, nil
