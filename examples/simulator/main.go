@@ -13,6 +13,9 @@
 // read-only ISO APDUs) for a lab harness; the self-tests 5C-5F and the
 // inspection 45 (with the issued check card, not kept in -data) are always
 // served.
+//
+// Exit status: 0 stopped by SIGINT or SIGTERM; 1 the register or the
+// transport failed; 2 usage error.
 package main
 
 import (
@@ -33,6 +36,10 @@ import (
 	"github.com/fiscalkit/gb18240/register/link/linktest"
 )
 
+// errTransport is the usage error of giving neither or both of -listen and
+// -pty.
+var errTransport = errors.New("give exactly one of -listen HOST:PORT and -pty")
+
 func main() {
 	listen := flag.String("listen", "", "serve on this TCP address (HOST:PORT; port 0 picks one)")
 	pty := flag.Bool("pty", false, "serve on a new pseudo-terminal (Linux)")
@@ -42,6 +49,14 @@ func main() {
 	verbose := flag.Bool("v", false, "log link and device events to stderr")
 	service := flag.Bool("service", false, "service mode: serve the card commands 59/5A/5B (read-only ISO APDUs only)")
 	flag.Parse()
+	if flag.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "simulator: unexpected argument %q\n", flag.Arg(0))
+		os.Exit(2)
+	}
+	if (*listen == "") == !*pty {
+		fmt.Fprintln(os.Stderr, "simulator:", errTransport)
+		os.Exit(2)
+	}
 	// The program's own events (serving, connections) are logged at INFO;
 	// the link and the device log only their warnings and errors unless -v.
 	level, libLevel := slog.LevelInfo, slog.LevelWarn
@@ -64,7 +79,7 @@ func main() {
 // link's and the device's.
 func run(ctx context.Context, stdout io.Writer, listen string, pty bool, data, seed string, rolls int, service bool, log, libLog *slog.Logger) error {
 	if (listen == "") == !pty {
-		return errors.New("give exactly one of -listen HOST:PORT and -pty")
+		return errTransport
 	}
 	dev, err := linktest.NewDevice(ctx, &linktest.DeviceOptions{Dir: data, Seed: seed, Rolls: rolls, Logger: libLog, ServiceMode: service})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"strings"
@@ -86,7 +87,7 @@ func TestRunNeedsOneTransport(t *testing.T) {
 		pty    bool
 	}{{"", false}, {"127.0.0.1:0", true}} {
 		err := run(context.Background(), io.Discard, c.listen, c.pty, t.TempDir(), "simulator", 1, false, log, log)
-		if err == nil || !strings.Contains(err.Error(), "exactly one") {
+		if !errors.Is(err, errTransport) {
 			t.Errorf("listen %q pty %v: err %v, want the exactly-one error", c.listen, c.pty, err)
 		}
 	}
