@@ -22,6 +22,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -83,6 +84,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		// Most likely the wrong directory: say so rather than report an
 		// "intact" empty memory.
 		fmt.Fprintf(stderr, "fmtool: %s holds no fiscal memory (no NNNNNNNN.seg segment file)\n", dir)
+		sub := filepath.Join(dir, "memory")
+		if ok, _ := hasSegments(&memory.DirFS{Dir: sub}); ok {
+			fmt.Fprintf(stderr, "fmtool: %s does (the simulator's -data layout): fmtool %s %s\n", sub, cmd, sub)
+		}
 		return exitFailed
 	}
 	opts := &memory.Options{Progress: progress(stderr)}

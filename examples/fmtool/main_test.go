@@ -134,6 +134,18 @@ func TestNoFiscalMemory(t *testing.T) {
 	if len(ents) != 1 {
 		t.Errorf("the directory changed: %d entries", len(ents))
 	}
+	// The simulator's -data directory keeps its memory in DIR/memory.
+	sim := t.TempDir()
+	if err := os.Rename(build(t), filepath.Join(sim, "memory")); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runTool("report", sim)
+	if want := "fmtool report " + filepath.Join(sim, "memory"); code != 1 || !strings.Contains(errOut, want) {
+		t.Errorf("simulator layout: exit %d, stderr %q, want a hint %q", code, errOut, want)
+	}
+	if code, _, _ := runTool("report", filepath.Join(sim, "memory")); code != 0 {
+		t.Errorf("report of the memory subdirectory: exit %d", code)
+	}
 }
 
 func TestUsage(t *testing.T) {
