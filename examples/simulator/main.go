@@ -8,7 +8,8 @@
 //
 // The first line on stdout is the address or the device path to connect
 // to (for example 127.0.0.1:40123 or /dev/pts/3); logs go to stderr. The
-// register keeps its invoices and card state in -data between runs. With
+// register keeps its card state in -data and its fiscal memory in
+// -data/memory between runs (`go run ./examples/fmtool report DIR/memory`). With
 // -service it also serves the card commands 59/5A/5B (power on, power off,
 // read-only ISO APDUs) for a lab harness; the self-tests 5C-5F and the
 // inspection 45 (with the issued check card, not kept in -data) are always
@@ -43,7 +44,7 @@ var errTransport = errors.New("give exactly one of -listen HOST:PORT and -pty")
 func main() {
 	listen := flag.String("listen", "", "serve on this TCP address (HOST:PORT; port 0 picks one)")
 	pty := flag.Bool("pty", false, "serve on a new pseudo-terminal (Linux)")
-	data := flag.String("data", "data/simulator", "directory of the fiscal memory and the emulated cards' state")
+	data := flag.String("data", "data/simulator", "directory of the emulated cards' state and, in DIR/memory, the fiscal memory (inspect with: go run ./examples/fmtool report DIR/memory)")
 	seed := flag.String("seed", "simulator", "name of the emulator's test crypto profile (keep it for a -data directory)")
 	rolls := flag.Int("rolls", 100, "1000-invoice rolls on a new user card")
 	verbose := flag.Bool("v", false, "log link and device events to stderr")
