@@ -620,18 +620,36 @@ func (x *DateRange) decode(r *reader) {
 	x.Skip = r.u32("skip")
 }
 
+// taxTotals writes the six tax indexes and the six normal and six return
+// amounts that daily data and declarations share (the tail of the GB 18240.2
+// daily and declaration records).
+func (w *writer) taxTotals(idx *[6]uint8, normal, ret *[6]uint32) {
+	w.raw(idx[:])
+	for _, v := range normal {
+		w.u32(v)
+	}
+	for _, v := range ret {
+		w.u32(v)
+	}
+}
+
+// taxTotals reads what writer.taxTotals writes.
+func (r *reader) taxTotals(idx *[6]uint8, normal, ret *[6]uint32) {
+	r.copyTo(idx[:], "tax index")
+	for i := range normal {
+		normal[i] = r.u32("normal amount")
+	}
+	for i := range ret {
+		ret[i] = r.u32("return amount")
+	}
+}
+
 func (x DailyData) encode(w *writer) {
 	w.date(x.Date, "date")
 	w.u16(x.NormalCount)
 	w.u16(x.ReturnCount)
 	w.u16(x.VoidCount)
-	w.raw(x.TaxIndex[:])
-	for _, v := range x.Normal {
-		w.u32(v)
-	}
-	for _, v := range x.Return {
-		w.u32(v)
-	}
+	w.taxTotals(&x.TaxIndex, &x.Normal, &x.Return)
 	w.raw(x.Signature[:])
 }
 func (x *DailyData) decode(r *reader) {
@@ -639,13 +657,7 @@ func (x *DailyData) decode(r *reader) {
 	x.NormalCount = r.u16("normal count")
 	x.ReturnCount = r.u16("return count")
 	x.VoidCount = r.u16("void count")
-	r.copyTo(x.TaxIndex[:], "tax index")
-	for i := range x.Normal {
-		x.Normal[i] = r.u32("normal amount")
-	}
-	for i := range x.Return {
-		x.Return[i] = r.u32("return amount")
-	}
+	r.taxTotals(&x.TaxIndex, &x.Normal, &x.Return)
 	r.copyTo(x.Signature[:], "signature")
 }
 
@@ -664,13 +676,7 @@ func (x Declaration) encode(w *writer) {
 	w.u32(x.NormalCount)
 	w.u16(x.ReturnCount)
 	w.u16(x.VoidCount)
-	w.raw(x.TaxIndex[:])
-	for _, v := range x.Normal {
-		w.u32(v)
-	}
-	for _, v := range x.Return {
-		w.u32(v)
-	}
+	w.taxTotals(&x.TaxIndex, &x.Normal, &x.Return)
 	w.raw(x.MAC[:])
 	w.raw(x.Signature[:])
 }
@@ -680,13 +686,7 @@ func (x *Declaration) decode(r *reader) {
 	x.NormalCount = r.u32("normal count")
 	x.ReturnCount = r.u16("return count")
 	x.VoidCount = r.u16("void count")
-	r.copyTo(x.TaxIndex[:], "tax index")
-	for i := range x.Normal {
-		x.Normal[i] = r.u32("normal amount")
-	}
-	for i := range x.Return {
-		x.Return[i] = r.u32("return amount")
-	}
+	r.taxTotals(&x.TaxIndex, &x.Normal, &x.Return)
 	r.copyTo(x.MAC[:], "MAC")
 	r.copyTo(x.Signature[:], "signature")
 }

@@ -101,7 +101,9 @@ func NewDevice(ctx context.Context, opts *DeviceOptions) (*Device, error) {
 			fresh = false
 		case errors.Is(ferr, fs.ErrNotExist) && errors.Is(uerr, fs.ErrNotExist):
 		default:
-			return nil, fmt.Errorf("linktest: card state in %s: %v, %v", o.Dir, ferr, uerr)
+			// errors.Join keeps both causes reachable with errors.Is (a wrong
+			// profile seed, a damaged file) and drops a missing file's nil.
+			return nil, fmt.Errorf("linktest: card state in %s: %w", o.Dir, errors.Join(ferr, uerr))
 		}
 	}
 	if d.Cards == nil {
