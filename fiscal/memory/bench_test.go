@@ -259,3 +259,20 @@ func BenchmarkOpenRequests(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/invoice+request")
 }
+
+// BenchmarkPeekInvoice times the replay's check of one invoice payload with
+// two lines (peekInvoiceInto: shape, date, fields and the content rules
+// that need no text).
+func BenchmarkPeekInvoice(b *testing.B) {
+	p, err := testInvoice(7, fiscal.MustDate(2026, 1, 1), fiscal.InvoiceNormal, 100).appendPayload(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		var v invoicePeek
+		if err := peekInvoiceInto(&v, p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

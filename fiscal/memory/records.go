@@ -977,7 +977,7 @@ func peekInvoiceInto(v *invoicePeek, p []byte) error {
 	o := fiscal.InvoiceDetailLen + fiscal.InvoiceCodeLen
 	v.Time = Clock{p[o], p[o+1], p[o+2]}
 	o += 3
-	idx := p[o : o+fiscal.MaxTaxItems]
+	idx := (*[fiscal.MaxTaxItems]byte)(p[o:])
 	o += fiscal.MaxTaxItems
 	var amounts fiscal.TaxAmounts
 	var sum fiscal.Amount
@@ -1008,7 +1008,10 @@ func peekInvoiceInto(v *invoicePeek, p []byte) error {
 // being digits), and the lines' tax indexes and amounts against the slots.
 // p is a payload whose shape peekInvoiceInto has checked, with n lines; idx
 // and amounts are its tax slots, sum their total; d has Type and Total set.
-func peekInvoiceRules(p, idx []byte, amounts *fiscal.TaxAmounts, sum fiscal.Amount, n int, d *fiscal.InvoiceDetail) error {
+// It runs for every stored invoice on Open, hence the bitmap of the tax
+// indexes seen and the fixed-size views that spare bounds checks.
+func peekInvoiceRules(p []byte, idx *[fiscal.MaxTaxItems]byte, amounts *fiscal.TaxAmounts, sum fiscal.Amount, n int, d *fiscal.InvoiceDetail) error {
+	var seen [4]uint64 // tax indexes met so far, one bit each
 	for i, x := range idx {
 		if x == 0 {
 			if amounts[i] != 0 {
@@ -1016,11 +1019,11 @@ func peekInvoiceRules(p, idx []byte, amounts *fiscal.TaxAmounts, sum fiscal.Amou
 			}
 			continue
 		}
-		for _, y := range idx[:i] {
-			if y == x {
-				return fmt.Errorf("tax index %d used twice", x)
-			}
+		w, bit := x>>6, uint64(1)<<(x&63)
+		if seen[w]&bit != 0 {
+			return fmt.Errorf("tax index %d used twice", x)
 		}
+		seen[w] |= bit
 	}
 	if sum != d.Total {
 		return fmt.Errorf("total %s is not the sum %s of the tax amounts", d.Total, sum)
@@ -1044,11 +1047,11 @@ func peekInvoiceRules(p, idx []byte, amounts *fiscal.TaxAmounts, sum fiscal.Amou
 	}
 	var sums fiscal.TaxAmounts
 	for i := 0; i < n; i++ {
-		l := p[invoiceFixedLen+i*invoiceLineLen+fiscal.ItemNameLen:]
+		l := (*[invoiceLineLen - fiscal.ItemNameLen]byte)(p[invoiceFixedLen+i*invoiceLineLen+fiscal.ItemNameLen:])
 		amount := fiscal.Amount(binary.BigEndian.Uint32(l[8:12]))
 		tax := l[12]
 		slot := -1
-		if tax != 0 {
+		if seen[tax>>6]&(uint64(1)<<(tax&63)) != 0 { // tax is not 0, and is one of idx
 			for j, x := range idx {
 				if x == tax {
 					slot = j
@@ -1061,8 +1064,10 @@ func peekInvoiceRules(p, idx []byte, amounts *fiscal.TaxAmounts, sum fiscal.Amou
 		}
 		sums[slot] += amount
 	}
-	if sums != *amounts {
-		return fmt.Errorf("line amounts %v do not add up to the tax amounts %v", sums, *amounts)
+	for j := range sums { // not sums != *amounts: that is a call to memequal
+		if sums[j] != amounts[j] {
+			return fmt.Errorf("line amounts %v do not add up to the tax amounts %v", sums, *amounts)
+		}
 	}
 	return nil
 }
