@@ -96,6 +96,11 @@ func FuzzDecodeRecord(f *testing.F) {
 					t.Fatalf("peek %v disagrees with decode: %+v / %+v", perr, h.Detail, v.Detail)
 				}
 			}
+			// And refuse whatever the full decoder and Invoice.validate
+			// refuse, but for text that does not decode.
+			if perr == nil && err != nil && !errors.Is(err, fiscal.ErrBadText) {
+				t.Fatalf("peek accepts what decode refuses: %v", err)
+			}
 		}
 		if err != nil {
 			return
